@@ -1,0 +1,3 @@
+DROP TABLE profiles;
+DROP TABLE auth_user_tombstones;
+DROP TABLE auth_users;

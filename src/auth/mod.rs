@@ -1,0 +1,200 @@
+//! Authentication: verifying the auth-service's JWTs (contract §5), the
+//! [`Viewer`] a request acts as, and the [`SelfOrAdmin`] guard of mutations.
+//!
+//! A request without `Authorization` is anonymous; a request with a header
+//! that does not verify is refused with `UNAUTHENTICATED`, never treated as
+//! anonymous.
+
+pub mod guard;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use http::HeaderMap;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::config::AuthConfig;
+use crate::domain::AuthUserId;
+use crate::error::AppError;
+
+pub use guard::SelfOrAdmin;
+
+/// The role that grants admin rights.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// Who a request acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    Anonymous,
+    User(AuthenticatedUser),
+}
+
+/// The verified subject of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub id: AuthUserId,
+    pub admin: bool,
+}
+
+impl Viewer {
+    /// The authenticated user, if any.
+    pub fn user(&self) -> Option<&AuthenticatedUser> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::User(user) => Some(user),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user().is_some_and(|user| user.admin)
+    }
+
+    /// Whether the viewer is `id` themself or an admin.
+    pub fn acts_for(&self, id: &str) -> bool {
+        self.user()
+            .is_some_and(|user| user.admin || user.id.as_str() == id)
+    }
+}
+
+/// Why a token was refused. Never shown to clients in detail.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the Authorization header is not `Bearer <token>`")]
+    Malformed,
+    #[error("token rejected: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("token subject is missing or not a valid authUserId")]
+    BadSubject,
+    #[error("no verification key for this token")]
+    UnknownKey,
+}
+
+impl From<TokenError> for AppError {
+    fn from(error: TokenError) -> Self {
+        tracing::debug!(%error, "refused token");
+        AppError::Unauthenticated("invalid or expired token")
+    }
+}
+
+/// Verifies tokens with the configured key and rules.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+    user_claim: String,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("algorithms", &self.validation.algorithms)
+            .field("user_claim", &self.user_claim)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier for HMAC tokens signed with `secret`.
+    pub fn new(config: &AuthConfig, secret: &SecretString) -> Self {
+        let algorithm = config.algorithm();
+        let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims = HashSet::from(["exp".to_owned()]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        match &config.jwt_issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &config.jwt_audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        Self {
+            key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            validation,
+            user_claim: config.jwt_user_claim.clone(),
+        }
+    }
+
+    /// The viewer of a request with these headers.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Viewer, TokenError> {
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+            return Ok(Viewer::Anonymous);
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|token| !token.is_empty())
+            .ok_or(TokenError::Malformed)?;
+        self.verify(token).await.map(Viewer::User)
+    }
+
+    /// Verifies one token.
+    pub async fn verify(&self, token: &str) -> Result<AuthenticatedUser, TokenError> {
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)?;
+        claims_to_user(&data.claims, &self.user_claim)
+    }
+}
+
+/// Reads the user id and roles out of verified claims.
+pub fn claims_to_user(
+    claims: &Map<String, Value>,
+    user_claim: &str,
+) -> Result<AuthenticatedUser, TokenError> {
+    let id = match claims.get(user_claim) {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Number(id)) if id.is_u64() || id.is_i64() => id.to_string(),
+        _ => return Err(TokenError::BadSubject),
+    };
+    let id = AuthUserId::parse(&id).map_err(|_| TokenError::BadSubject)?;
+    let admin = claims
+        .get("roles")
+        .and_then(Value::as_array)
+        .is_some_and(|roles| roles.iter().any(|role| role.as_str() == Some(ADMIN_ROLE)));
+    Ok(AuthenticatedUser { id, admin })
+}
+
+/// What goes into a minted token.
+#[derive(Debug, Clone)]
+pub struct TokenRequest<'a> {
+    pub subject: &'a str,
+    pub admin: bool,
+    pub ttl: Duration,
+    pub issuer: Option<&'a str>,
+    pub audience: Option<&'a str>,
+}
+
+/// Signs an HS256 token, for the `token` subcommand and for tests.
+pub fn mint(secret: &SecretString, request: &TokenRequest<'_>) -> Result<String, TokenError> {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = Map::new();
+    claims.insert("sub".into(), request.subject.into());
+    claims.insert("iat".into(), now.into());
+    let ttl = i64::try_from(request.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    claims.insert("exp".into(), now.saturating_add(ttl).into());
+    let roles: Vec<Value> = if request.admin {
+        vec![ADMIN_ROLE.into()]
+    } else {
+        Vec::new()
+    };
+    claims.insert("roles".into(), roles.into());
+    if let Some(issuer) = request.issuer {
+        claims.insert("iss".into(), issuer.into());
+    }
+    if let Some(audience) = request.audience {
+        claims.insert("aud".into(), audience.into());
+    }
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+    )?;
+    Ok(token)
+}

@@ -1,0 +1,55 @@
+//! `activity_events`: one row per data-changing mutation, written in the
+//! same transaction as the change.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::domain::{ActivityKind, AuthUserId};
+use crate::schema::activity_events;
+
+/// A row of `activity_events`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activity_events, check_for_backend(diesel::pg::Pg))]
+pub struct ActivityRow {
+    pub id: Uuid,
+    pub auth_user_id: String,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub goal_id: Option<Uuid>,
+    pub badge_id: Option<Uuid>,
+    pub summary: String,
+}
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewActivity<'a> {
+    pub user: &'a AuthUserId,
+    pub kind: ActivityKind,
+    pub goal_id: Option<Uuid>,
+    pub badge_id: Option<Uuid>,
+    pub summary: String,
+}
+
+/// Records one activity event.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    event: NewActivity<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let row = ActivityRow {
+        id: Uuid::now_v7(),
+        auth_user_id: event.user.as_str().to_owned(),
+        kind: event.kind.as_db().to_owned(),
+        occurred_at: now,
+        goal_id: event.goal_id,
+        badge_id: event.badge_id,
+        summary: event.summary,
+    };
+    diesel::insert_into(activity_events::table)
+        .values(&row)
+        .execute(conn)
+        .await
+        .map(drop)
+}

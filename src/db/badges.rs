@@ -1,0 +1,47 @@
+//! `badges`: gamification badges a user has earned.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::badges;
+
+/// A row of `badges`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
+pub struct BadgeRow {
+    pub id: Uuid,
+    pub auth_user_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub icon_url: Option<String>,
+    pub date_achieved: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts a badge and returns it.
+pub async fn insert(conn: &mut AsyncPgConnection, badge: &BadgeRow) -> QueryResult<BadgeRow> {
+    diesel::insert_into(badges::table)
+        .values(badge)
+        .returning(BadgeRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The badges of every user in `user_ids`, newest `date_achieved` first.
+pub async fn for_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[&str],
+) -> QueryResult<Vec<BadgeRow>> {
+    badges::table
+        .filter(badges::auth_user_id.eq_any(user_ids))
+        .order((
+            badges::auth_user_id,
+            badges::date_achieved.desc(),
+            badges::id.desc(),
+        ))
+        .select(BadgeRow::as_select())
+        .load(conn)
+        .await
+}

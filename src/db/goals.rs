@@ -1,0 +1,115 @@
+//! `learning_goals`: a user's learning goals and their streaks.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::domain::AuthUserId;
+use crate::schema::learning_goals;
+
+/// A row of `learning_goals`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
+pub struct GoalRow {
+    pub id: Uuid,
+    pub auth_user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub streak_count: i32,
+    pub last_check_in_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A change to a goal: `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = learning_goals)]
+pub struct GoalChanges {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    pub streak_count: Option<i32>,
+    pub last_check_in_on: Option<Option<NaiveDate>>,
+}
+
+/// Inserts a goal and returns it.
+pub async fn insert(conn: &mut AsyncPgConnection, goal: &GoalRow) -> QueryResult<GoalRow> {
+    diesel::insert_into(learning_goals::table)
+        .values(goal)
+        .returning(GoalRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The goal `id` of `owner`, locked for update, if it exists and is theirs.
+pub async fn find_owned_for_update(
+    conn: &mut AsyncPgConnection,
+    owner: &AuthUserId,
+    id: Uuid,
+) -> QueryResult<Option<GoalRow>> {
+    learning_goals::table
+        .filter(learning_goals::id.eq(id))
+        .filter(learning_goals::auth_user_id.eq(owner.as_str()))
+        .select(GoalRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Applies `changes` to the goal `id` of `owner`; `None` when there is no
+/// such goal.
+pub async fn update_owned(
+    conn: &mut AsyncPgConnection,
+    owner: &AuthUserId,
+    id: Uuid,
+    changes: &GoalChanges,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<GoalRow>> {
+    diesel::update(
+        learning_goals::table
+            .filter(learning_goals::id.eq(id))
+            .filter(learning_goals::auth_user_id.eq(owner.as_str())),
+    )
+    .set((changes, learning_goals::updated_at.eq(now)))
+    .returning(GoalRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Deletes the goal `id` of `owner`; `None` when there is no such goal.
+pub async fn delete_owned(
+    conn: &mut AsyncPgConnection,
+    owner: &AuthUserId,
+    id: Uuid,
+) -> QueryResult<Option<GoalRow>> {
+    diesel::delete(
+        learning_goals::table
+            .filter(learning_goals::id.eq(id))
+            .filter(learning_goals::auth_user_id.eq(owner.as_str())),
+    )
+    .returning(GoalRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The goals of every user in `user_ids`, newest first.
+pub async fn for_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[&str],
+) -> QueryResult<Vec<GoalRow>> {
+    learning_goals::table
+        .filter(learning_goals::auth_user_id.eq_any(user_ids))
+        .order((
+            learning_goals::auth_user_id,
+            learning_goals::created_at.desc(),
+            learning_goals::id.desc(),
+        ))
+        .select(GoalRow::as_select())
+        .load(conn)
+        .await
+}

@@ -1,0 +1,178 @@
+//! The one error type of the service and its mappings: to GraphQL errors
+//! with `extensions.code` (contract §3) and to HTTP responses.
+//!
+//! Internal causes are logged once, where the error is turned into a client
+//! answer, and never sent to the client.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// The `extensions.code` values of the contract.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+/// An internal cause, shared so that [`AppError`] is `Clone` (dataloaders
+/// hand one error to every waiting resolver).
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
+/// Every failure a client can see.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    BadUserInput {
+        /// The input field at fault, as the client named it (`input.title`).
+        field: Option<String>,
+        message: String,
+    },
+    #[error("a dependency of the service is unavailable")]
+    ServiceUnavailable(#[source] Cause),
+    #[error("internal server error")]
+    Internal(#[source] Cause),
+}
+
+/// `Result` with [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// `BAD_USER_INPUT` naming the input field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// `BAD_USER_INPUT` about the request as a whole.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// An unexpected failure.
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Arc::new(cause))
+    }
+
+    /// A dependency (database, pool) that does not answer.
+    pub fn unavailable(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::ServiceUnavailable(Arc::new(cause))
+    }
+
+    /// The contract's `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::NotFound(_) => code::NOT_FOUND,
+            Self::BadUserInput { .. } => code::BAD_USER_INPUT,
+            Self::ServiceUnavailable(_) => code::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs the cause of a server-side failure (once, here, where the error
+    /// becomes an answer).
+    fn log(&self) {
+        match self {
+            Self::ServiceUnavailable(cause) => {
+                tracing::warn!(error = %cause, "dependency unavailable");
+            }
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, cause_chain = ?cause, "internal error");
+            }
+            _ => {}
+        }
+    }
+
+    /// The GraphQL error for this failure. Prefer this (or `?` through
+    /// [`GqlResultExt::gql`]) over async-graphql's `From<Display>`, which
+    /// copies the message but sets no code.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        self.extend()
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        self.log();
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Self::BadUserInput {
+                field: Some(field), ..
+            } = self
+            {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+/// Turns `Result<T, AppError>` into a GraphQL result carrying the code.
+pub trait GqlResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<AppError>> GqlResultExt<T> for Result<T, E> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|error| error.into().into_graphql())
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => AppError::NotFound("record"),
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => AppError::unavailable(error),
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("connection") =>
+            {
+                AppError::unavailable(error)
+            }
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<bb8::RunError<diesel_async::pooled_connection::PoolError>> for AppError {
+    fn from(error: bb8::RunError<diesel_async::pooled_connection::PoolError>) -> Self {
+        AppError::unavailable(error)
+    }
+}
+
+/// Maps constraint violations by name, where the call is made.
+pub trait OnConstraint<T> {
+    /// Turns a violation of `constraint` into `BAD_USER_INPUT` on `field`.
+    fn on_constraint(self, constraint: &str, field: &str, message: &str) -> AppResult<T>;
+}
+
+impl<T> OnConstraint<T> for Result<T, DieselError> {
+    fn on_constraint(self, constraint: &str, field: &str, message: &str) -> AppResult<T> {
+        match self {
+            Err(DieselError::DatabaseError(_, ref info))
+                if info.constraint_name() == Some(constraint) =>
+            {
+                Err(AppError::invalid(field, message))
+            }
+            other => other.map_err(AppError::from),
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! GraphQL input objects and their validation (contract §2, "Validation").
+//! Strings are trimmed; every rule failure is `BAD_USER_INPUT` with
+//! `extensions.field` naming the input field, and nothing is written.
+
+use async_graphql::{InputObject, MaybeUndefined};
+use chrono::{DateTime, Utc};
+
+use crate::db::goals::GoalChanges;
+use crate::db::profiles::ProfileChanges;
+use crate::domain::GoalStatus;
+use crate::error::{AppError, AppResult};
+
+/// Longest URL accepted.
+pub const MAX_URL_LEN: usize = 2048;
+/// Most skills a profile holds.
+pub const MAX_SKILLS: usize = 50;
+/// Longest skill.
+pub const MAX_SKILL_LEN: usize = 50;
+
+/// Trims `value` and checks its length in characters; empty is `None`.
+fn trimmed(field: &str, value: &str, max: usize) -> AppResult<Option<String>> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+/// A required, non-empty text.
+pub fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    trimmed(field, value, max)?
+        .ok_or_else(|| AppError::invalid(field, format!("{field} must not be empty")))
+}
+
+/// An optional text: blank counts as absent.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    value.map_or(Ok(None), |value| trimmed(field, value, max))
+}
+
+/// An optional absolute http(s) URL.
+pub fn optional_url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    let Some(value) = optional_text(field, value, MAX_URL_LEN)? else {
+        return Ok(None);
+    };
+    match url::Url::parse(&value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(Some(value))
+        }
+        _ => Err(AppError::invalid(
+            field,
+            format!("{field} must be an absolute http or https URL"),
+        )),
+    }
+}
+
+/// Maps an absent/null/value field through `parse`: absent stays `None`,
+/// null becomes `Some(None)`.
+fn patch<T>(
+    value: &MaybeUndefined<String>,
+    parse: impl FnOnce(Option<&str>) -> AppResult<Option<T>>,
+) -> AppResult<Option<Option<T>>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(value) => parse(Some(value)).map(Some),
+    }
+}
+
+/// Skills: trimmed, each 1 to 50 characters, duplicates dropped regardless
+/// of case (the first spelling wins), at most 50.
+pub fn skills(field: &str, values: &[String]) -> AppResult<Vec<String>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut skills = Vec::new();
+    for value in values {
+        let skill = required_text(field, value, MAX_SKILL_LEN)?;
+        if seen.insert(skill.to_lowercase()) {
+            skills.push(skill);
+        }
+    }
+    if skills.len() > MAX_SKILLS {
+        return Err(AppError::invalid(
+            field,
+            format!("at most {MAX_SKILLS} skills are allowed"),
+        ));
+    }
+    Ok(skills)
+}
+
+/// Changes to a profile. An absent field is left unchanged; an explicit
+/// null clears it.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdateProfileInput {
+    /// The name shown to others (at most 100 characters).
+    pub display_name: MaybeUndefined<String>,
+    /// About the user (at most 2000 characters).
+    pub bio: MaybeUndefined<String>,
+    /// Skills: at most 50, each 1 to 50 characters; duplicates are dropped
+    /// regardless of case. Null clears the list.
+    pub skills: MaybeUndefined<Vec<String>>,
+    /// One-line description (at most 200 characters).
+    pub headline: MaybeUndefined<String>,
+    /// Where the user is (at most 100 characters).
+    pub location: MaybeUndefined<String>,
+    /// Absolute http(s) URL, at most 2048 characters.
+    pub website_url: MaybeUndefined<String>,
+    /// Absolute http(s) URL, at most 2048 characters.
+    pub avatar_url: MaybeUndefined<String>,
+}
+
+impl UpdateProfileInput {
+    /// Validates the input into the changes to store.
+    pub fn into_changes(self) -> AppResult<ProfileChanges> {
+        Ok(ProfileChanges {
+            display_name: patch(&self.display_name, |v| optional_text("displayName", v, 100))?,
+            bio: patch(&self.bio, |v| optional_text("bio", v, 2000))?,
+            skills: match &self.skills {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(Vec::new()),
+                MaybeUndefined::Value(values) => Some(skills("skills", values)?),
+            },
+            headline: patch(&self.headline, |v| optional_text("headline", v, 200))?,
+            location: patch(&self.location, |v| optional_text("location", v, 100))?,
+            website_url: patch(&self.website_url, |v| optional_url("websiteUrl", v))?,
+            avatar_url: patch(&self.avatar_url, |v| optional_url("avatarUrl", v))?,
+        })
+    }
+}
+
+impl ProfileChanges {
+    /// Whether the change touches nothing.
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            display_name,
+            bio,
+            skills,
+            headline,
+            location,
+            website_url,
+            avatar_url,
+        } = self;
+        display_name.is_none()
+            && bio.is_none()
+            && skills.is_none()
+            && headline.is_none()
+            && location.is_none()
+            && website_url.is_none()
+            && avatar_url.is_none()
+    }
+}
+
+/// A badge to award.
+#[derive(InputObject, Debug)]
+pub struct CreateBadgeInput {
+    /// Short name, 1 to 100 characters.
+    pub name: String,
+    /// What it is awarded for (at most 500 characters).
+    pub description: Option<String>,
+    /// Absolute http(s) URL of its icon.
+    pub icon_url: Option<String>,
+    /// When it was earned; now when absent. Not in the future.
+    pub date_achieved: Option<DateTime<Utc>>,
+}
+
+/// A validated [`CreateBadgeInput`].
+#[derive(Debug)]
+pub struct ValidBadge {
+    pub name: String,
+    pub description: Option<String>,
+    pub icon_url: Option<String>,
+    pub date_achieved: DateTime<Utc>,
+}
+
+impl CreateBadgeInput {
+    pub fn validate(self, now: DateTime<Utc>) -> AppResult<ValidBadge> {
+        let date_achieved = self.date_achieved.unwrap_or(now);
+        if date_achieved > now {
+            return Err(AppError::invalid(
+                "dateAchieved",
+                "dateAchieved must not be in the future",
+            ));
+        }
+        Ok(ValidBadge {
+            name: required_text("name", &self.name, 100)?,
+            description: optional_text("description", self.description.as_deref(), 500)?,
+            icon_url: optional_url("iconUrl", self.icon_url.as_deref())?,
+            date_achieved,
+        })
+    }
+}
+
+/// A learning goal to create.
+#[derive(InputObject, Debug)]
+pub struct CreateGoalInput {
+    /// What the user wants to learn, 1 to 200 characters.
+    pub title: String,
+    /// Details (at most 2000 characters).
+    pub description: Option<String>,
+    /// The starting status.
+    #[graphql(default_with = "Some(GoalStatus::InProgress)")]
+    pub status: Option<GoalStatus>,
+}
+
+/// A validated [`CreateGoalInput`].
+#[derive(Debug)]
+pub struct ValidGoal {
+    pub title: String,
+    pub description: Option<String>,
+    pub status: GoalStatus,
+}
+
+impl CreateGoalInput {
+    pub fn validate(self) -> AppResult<ValidGoal> {
+        Ok(ValidGoal {
+            title: required_text("title", &self.title, 200)?,
+            description: optional_text("description", self.description.as_deref(), 2000)?,
+            status: self.status.unwrap_or(GoalStatus::InProgress),
+        })
+    }
+}
+
+/// Changes to a learning goal. An absent field is left unchanged.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdateGoalInput {
+    /// New title, 1 to 200 characters (cannot be null).
+    pub title: MaybeUndefined<String>,
+    /// New description (at most 2000 characters); null clears it.
+    pub description: MaybeUndefined<String>,
+    /// New status (cannot be null).
+    pub status: MaybeUndefined<GoalStatus>,
+    /// Corrected streak (>= 0; cannot be null).
+    pub streak_count: MaybeUndefined<i32>,
+}
+
+fn not_null<T>(field: &str, value: MaybeUndefined<T>) -> AppResult<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(AppError::invalid(field, format!("{field} cannot be null"))),
+        MaybeUndefined::Value(value) => Ok(Some(value)),
+    }
+}
+
+/// A validated [`UpdateGoalInput`].
+#[derive(Debug, Default)]
+pub struct GoalUpdate {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<GoalStatus>,
+    pub streak_count: Option<i32>,
+}
+
+impl UpdateGoalInput {
+    pub fn validate(self) -> AppResult<GoalUpdate> {
+        let description = patch(&self.description, |v| optional_text("description", v, 2000))?;
+        let title = not_null("title", self.title)?
+            .map(|title| required_text("title", &title, 200))
+            .transpose()?;
+        let status = not_null("status", self.status)?;
+        let streak_count = not_null("streakCount", self.streak_count)?;
+        if streak_count.is_some_and(|count| count < 0) {
+            return Err(AppError::invalid("streakCount", "streakCount must be >= 0"));
+        }
+        Ok(GoalUpdate {
+            title,
+            description,
+            status,
+            streak_count,
+        })
+    }
+}
+
+impl GoalUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.status.is_none()
+            && self.streak_count.is_none()
+    }
+
+    pub fn to_changes(&self) -> GoalChanges {
+        GoalChanges {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            status: self.status.map(|status| status.as_db().to_owned()),
+            streak_count: self.streak_count,
+            last_check_in_on: None,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Dataloaders: every nested list and every user lookup of a request goes
+//! through one of these, so a request costs a fixed number of statements
+//! however many users it touches. A fresh [`Loaders`] is built per request:
+//! nothing cached crosses requests, and permission checks stay out of
+//! `load` (they belong to the resolvers).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::db::auth_users::UserRecord;
+use crate::db::{self, Pool, badges::BadgeRow, goals::GoalRow};
+use crate::domain::AuthUserId;
+use crate::error::AppError;
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub users: DataLoader<UsersById>,
+    pub badges: DataLoader<BadgesByUser>,
+    pub goals: DataLoader<GoalsByUser>,
+}
+
+impl Loaders {
+    pub fn new(pool: &Pool) -> Self {
+        Self {
+            users: DataLoader::new(UsersById(pool.clone()), tokio::spawn),
+            badges: DataLoader::new(BadgesByUser(pool.clone()), tokio::spawn),
+            goals: DataLoader::new(GoalsByUser(pool.clone()), tokio::spawn),
+        }
+    }
+}
+
+fn key_strs(keys: &[AuthUserId]) -> Vec<&str> {
+    keys.iter().map(AuthUserId::as_str).collect()
+}
+
+/// Groups rows by their user id.
+fn group_by_user<T>(rows: Vec<T>, user_of: impl Fn(&T) -> &str) -> HashMap<AuthUserId, Vec<T>> {
+    let mut grouped: HashMap<AuthUserId, Vec<T>> = HashMap::new();
+    for row in rows {
+        // Stored ids passed the same CHECK as AuthUserId::parse.
+        if let Ok(id) = AuthUserId::parse(user_of(&row)) {
+            grouped.entry(id).or_default().push(row);
+        }
+    }
+    grouped
+}
+
+/// Known users (reference row + profile) by id.
+pub struct UsersById(Pool);
+
+impl Loader<AuthUserId> for UsersById {
+    type Value = Arc<UserRecord>;
+    type Error = AppError;
+
+    #[tracing::instrument(name = "load_users", skip_all, fields(keys = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[AuthUserId],
+    ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
+        let mut conn = self.0.get().await?;
+        let records = db::auth_users::find_many(&mut conn, &key_strs(keys)).await?;
+        Ok(records
+            .into_iter()
+            .filter_map(|record| {
+                let id = AuthUserId::parse(&record.auth.auth_user_id).ok()?;
+                Some((id, Arc::new(record)))
+            })
+            .collect())
+    }
+}
+
+/// Each user's badges, newest `dateAchieved` first.
+pub struct BadgesByUser(Pool);
+
+impl Loader<AuthUserId> for BadgesByUser {
+    type Value = Vec<BadgeRow>;
+    type Error = AppError;
+
+    #[tracing::instrument(name = "load_badges", skip_all, fields(keys = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[AuthUserId],
+    ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
+        let mut conn = self.0.get().await?;
+        let rows = db::badges::for_users(&mut conn, &key_strs(keys)).await?;
+        Ok(group_by_user(rows, |row| &row.auth_user_id))
+    }
+}
+
+/// Each user's goals, newest first.
+pub struct GoalsByUser(Pool);
+
+impl Loader<AuthUserId> for GoalsByUser {
+    type Value = Vec<GoalRow>;
+    type Error = AppError;
+
+    #[tracing::instrument(name = "load_goals", skip_all, fields(keys = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[AuthUserId],
+    ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
+        let mut conn = self.0.get().await?;
+        let rows = db::goals::for_users(&mut conn, &key_strs(keys)).await?;
+        Ok(group_by_user(rows, |row| &row.auth_user_id))
+    }
+}

@@ -1,0 +1,194 @@
+//! The GraphQL schema: building it, its request data, and the extension
+//! that makes every error carry the contract's `extensions.code`.
+
+pub mod inputs;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder, ServerError,
+    ServerResult, ValidationResult, Variables,
+};
+
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, code};
+
+pub use loaders::Loaders;
+
+/// All queries.
+#[derive(MergedObject, Default)]
+pub struct Query(query::UserQuery);
+
+/// The schema type.
+pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+
+/// Limits a schema is built with.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub introspection: bool,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 5000,
+            introspection: true,
+        }
+    }
+}
+
+/// The schema without data, for `export-schema` and the SDL test.
+pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(
+        Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .enable_federation()
+    .extension(ErrorCodes)
+}
+
+/// The SDL of the subgraph, as `export-schema` prints it.
+pub fn sdl() -> String {
+    schema_builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+/// The schema that serves requests.
+pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
+    let mut builder = schema_builder()
+        .data(state)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// What the resolvers read from the context.
+pub trait ContextExt {
+    /// Who the request acts as (anonymous when the handler put none).
+    fn viewer(&self) -> &Viewer;
+    /// The request's dataloaders.
+    fn loaders(&self) -> Result<&Loaders, AppError>;
+    /// The application state.
+    fn app(&self) -> &AppState;
+}
+
+static ANONYMOUS: Viewer = Viewer::Anonymous;
+
+impl ContextExt for Context<'_> {
+    fn viewer(&self) -> &Viewer {
+        self.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+    }
+
+    fn loaders(&self) -> Result<&Loaders, AppError> {
+        self.data_opt::<Loaders>()
+            .ok_or_else(|| AppError::internal(MissingRequestData("loaders")))
+    }
+
+    fn app(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("request data {0} is missing")]
+struct MissingRequestData(&'static str);
+
+/// Gives every error a contract code: parse failures
+/// `GRAPHQL_PARSE_FAILED`, validation failures (limits included)
+/// `GRAPHQL_VALIDATION_FAILED`, argument coercion failures
+/// `BAD_USER_INPUT`; anything else without a code is an internal error whose
+/// message is replaced, so no internal text reaches a client.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .is_some_and(|extensions| extensions.get("code").is_some())
+}
+
+fn with_code(mut error: ServerError, value: &str) -> ServerError {
+    if !has_code(&error) {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", value);
+    }
+    error
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|error| {
+                if has_code(&error) {
+                    error
+                } else if error.path.is_empty() {
+                    with_code(error, code::GRAPHQL_VALIDATION_FAILED)
+                } else if error.message.starts_with("Failed to parse")
+                    || error.message.starts_with("Invalid value")
+                {
+                    with_code(error, code::BAD_USER_INPUT)
+                } else {
+                    tracing::error!(message = %error.message, path = ?error.path, "error without a code");
+                    let mut opaque = ServerError::new("internal server error", error.locations.first().copied());
+                    opaque.path = error.path;
+                    with_code(opaque, code::INTERNAL_SERVER_ERROR)
+                }
+            })
+            .collect();
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|error| with_code(error, code::GRAPHQL_PARSE_FAILED))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| with_code(error, code::GRAPHQL_VALIDATION_FAILED))
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,148 @@
+use async_graphql::{Context, ID, Object};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use crate::auth::SelfOrAdmin;
+use crate::db;
+use crate::db::activity::NewActivity;
+use crate::db::goals::GoalRow;
+use crate::domain::{ActivityKind, AuthUserId, GoalStatus};
+use crate::error::{AppError, GqlResultExt};
+use crate::graphql::ContextExt;
+use crate::graphql::inputs::{CreateGoalInput, UpdateGoalInput};
+use crate::graphql::mutation::parse_goal_id;
+use crate::graphql::types::LearningGoal;
+
+/// Learning-goal mutations.
+#[derive(Default)]
+pub struct GoalMutation;
+
+#[Object]
+impl GoalMutation {
+    /// Creates a learning goal (records `GOAL_CREATED`).
+    #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]
+    async fn create_goal(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_id: ID,
+        input: CreateGoalInput,
+    ) -> async_graphql::Result<LearningGoal> {
+        let id = AuthUserId::parse(&auth_user_id).gql()?;
+        let goal = input.validate().gql()?;
+        let app = ctx.app();
+        let details = app.details_if_unknown(&id).await.gql()?;
+        let now = app.clock.now();
+        let row = GoalRow {
+            id: Uuid::now_v7(),
+            auth_user_id: id.as_str().to_owned(),
+            title: goal.title,
+            description: goal.description,
+            status: goal.status.as_db().to_owned(),
+            streak_count: 0,
+            last_check_in_on: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut conn = app.conn().await.gql()?;
+        let row = conn
+            .transaction(async |conn| {
+                db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
+                let row = db::goals::insert(conn, &row).await?;
+                let event = NewActivity {
+                    user: &id,
+                    kind: ActivityKind::GoalCreated,
+                    goal_id: Some(row.id),
+                    badge_id: None,
+                    summary: format!("Created the goal \"{}\"", row.title),
+                };
+                db::activity::record(conn, event, now).await?;
+                Ok::<_, AppError>(row)
+            })
+            .await
+            .gql()?;
+        Ok(row.into())
+    }
+
+    /// Changes a goal (records `GOAL_UPDATED`, or `GOAL_COMPLETED` when it
+    /// moves to COMPLETED). `NOT_FOUND` for a goal that is not the user's.
+    #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]
+    async fn update_goal(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_id: ID,
+        goal_id: ID,
+        input: UpdateGoalInput,
+    ) -> async_graphql::Result<LearningGoal> {
+        let id = AuthUserId::parse(&auth_user_id).gql()?;
+        let goal = parse_goal_id(&goal_id).gql()?;
+        let update = input.validate().gql()?;
+        let app = ctx.app();
+        let now = app.clock.now();
+        let mut conn = app.conn().await.gql()?;
+        let row = conn
+            .transaction(async |conn| {
+                let current = db::goals::find_owned_for_update(conn, &id, goal)
+                    .await?
+                    .ok_or(AppError::NotFound("goal"))?;
+                if update.is_empty() {
+                    return Ok(current);
+                }
+                let row = db::goals::update_owned(conn, &id, goal, &update.to_changes(), now)
+                    .await?
+                    .ok_or(AppError::NotFound("goal"))?;
+                let completed = update.status == Some(GoalStatus::Completed)
+                    && current.status != GoalStatus::Completed.as_db();
+                let (kind, verb) = if completed {
+                    (ActivityKind::GoalCompleted, "Completed")
+                } else {
+                    (ActivityKind::GoalUpdated, "Updated")
+                };
+                let event = NewActivity {
+                    user: &id,
+                    kind,
+                    goal_id: Some(row.id),
+                    badge_id: None,
+                    summary: format!("{verb} the goal \"{}\"", row.title),
+                };
+                db::activity::record(conn, event, now).await?;
+                Ok::<_, AppError>(row)
+            })
+            .await
+            .gql()?;
+        Ok(row.into())
+    }
+
+    /// Deletes a goal and returns its id (records `GOAL_DELETED`).
+    /// `NOT_FOUND` for a goal that is not the user's.
+    #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]
+    async fn delete_goal(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_id: ID,
+        goal_id: ID,
+    ) -> async_graphql::Result<ID> {
+        let id = AuthUserId::parse(&auth_user_id).gql()?;
+        let goal = parse_goal_id(&goal_id).gql()?;
+        let app = ctx.app();
+        let now = app.clock.now();
+        let mut conn = app.conn().await.gql()?;
+        let row = conn
+            .transaction(async |conn| {
+                let row = db::goals::delete_owned(conn, &id, goal)
+                    .await?
+                    .ok_or(AppError::NotFound("goal"))?;
+                let event = NewActivity {
+                    user: &id,
+                    kind: ActivityKind::GoalDeleted,
+                    goal_id: Some(row.id),
+                    badge_id: None,
+                    summary: format!("Deleted the goal \"{}\"", row.title),
+                };
+                db::activity::record(conn, event, now).await?;
+                Ok::<_, AppError>(row)
+            })
+            .await
+            .gql()?;
+        Ok(ID(row.id.to_string()))
+    }
+}

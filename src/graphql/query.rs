@@ -1,0 +1,89 @@
+//! The read side: `me`, `user`, `users`.
+
+use async_graphql::{Context, ID, Object};
+
+use crate::domain::AuthUserId;
+use crate::error::{AppError, GqlResultExt};
+use crate::graphql::ContextExt;
+use crate::graphql::types::User;
+
+/// Most ids `users` accepts.
+pub const MAX_USERS_PER_QUERY: usize = 100;
+
+/// User lookups.
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The user the token belongs to. A user the service has not met yet is
+    /// created from the token (and the auth-service, when it answers).
+    /// `UNAUTHENTICATED` without a token.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let viewer = ctx
+            .viewer()
+            .user()
+            .ok_or(AppError::Unauthenticated("authentication required"))
+            .gql()?;
+        let id = viewer.id.clone();
+        let loaders = ctx.loaders().gql()?;
+        let mut record = loaders.users.load_one(id.clone()).await.gql()?;
+        if record.is_none() {
+            ctx.app().ensure_user(&id).await.gql()?;
+            record = loaders.users.load_one(id.clone()).await.gql()?;
+        }
+        Ok(User::new(ctx, id, record))
+    }
+
+    /// The user with this id, or null when the service does not know them.
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_id: ID,
+    ) -> async_graphql::Result<Option<User>> {
+        let id = AuthUserId::parse(&auth_user_id).gql()?;
+        let record = ctx
+            .loaders()
+            .gql()?
+            .users
+            .load_one(id.clone())
+            .await
+            .gql()?;
+        Ok(record.map(|record| User::new(ctx, id, Some(record))))
+    }
+
+    /// The users with these ids, in the order asked, null for unknown ids.
+    /// At most 100 ids.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<User>>> {
+        if auth_user_ids.len() > MAX_USERS_PER_QUERY {
+            return Err(AppError::invalid(
+                "authUserIds",
+                format!("at most {MAX_USERS_PER_QUERY} ids are allowed"),
+            ))
+            .gql();
+        }
+        let ids = auth_user_ids
+            .iter()
+            .map(|id| AuthUserId::parse_field(id, "authUserIds"))
+            .collect::<Result<Vec<_>, _>>()
+            .gql()?;
+        let records = ctx
+            .loaders()
+            .gql()?
+            .users
+            .load_many(ids.iter().cloned())
+            .await
+            .gql()?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let record = records.get(&id).cloned();
+                record.map(|record| User::new(ctx, id, Some(record)))
+            })
+            .collect())
+    }
+}

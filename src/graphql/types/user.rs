@@ -1,0 +1,247 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::db::auth_users::UserRecord;
+use crate::db::profiles::ProfileRow;
+use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
+use crate::error::GqlResultExt;
+use crate::graphql::ContextExt;
+use crate::graphql::types::{Badge, LearningGoal};
+
+/// How much of a user the viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The user themself or an admin: everything, `email` and `preferences` included.
+    Owner,
+    /// Anyone, on a PUBLIC profile: everything but `email` and `preferences`.
+    Public,
+    /// Anyone, on a PRIVATE profile: the public card only.
+    Restricted,
+}
+
+impl Access {
+    /// The access `viewer_acts_for` (self or admin) has to a profile.
+    pub fn of(viewer_acts_for: bool, visibility: ProfileVisibility) -> Self {
+        match (viewer_acts_for, visibility) {
+            (true, _) => Access::Owner,
+            (false, ProfileVisibility::Public) => Access::Public,
+            (false, ProfileVisibility::Private) => Access::Restricted,
+        }
+    }
+
+    fn sees_profile(self) -> bool {
+        self != Access::Restricted
+    }
+}
+
+/// A user of the learning platform: profile, plan, badges, goals, activity
+/// and stats. Identity (accounts, passwords) lives in the auth-service;
+/// this subgraph owns the `User` entity's profile fields, keyed by
+/// `authUserId`.
+pub struct User {
+    id: AuthUserId,
+    /// `None` for a user the service has never met (defaults apply).
+    record: Option<Arc<UserRecord>>,
+    access: Access,
+    /// The instant used as `createdAt` of a user not met yet.
+    now: DateTime<Utc>,
+}
+
+impl User {
+    /// A user as `ctx`'s viewer may see them.
+    pub fn new(ctx: &Context<'_>, id: AuthUserId, record: Option<Arc<UserRecord>>) -> Self {
+        let visibility = record
+            .as_ref()
+            .and_then(|record| ProfileVisibility::from_db(&record.profile.profile_visibility))
+            .unwrap_or_default();
+        let access = Access::of(ctx.viewer().acts_for(id.as_str()), visibility);
+        Self {
+            id,
+            record,
+            access,
+            now: ctx.app().clock.now(),
+        }
+    }
+
+    fn profile(&self) -> Option<&ProfileRow> {
+        self.record.as_ref().map(|record| &record.profile)
+    }
+
+    /// A profile field the viewer may see.
+    fn visible(&self, field: impl Fn(&ProfileRow) -> &Option<String>) -> Option<String> {
+        if self.access.sees_profile() {
+            self.profile().and_then(|profile| field(profile).clone())
+        } else {
+            None
+        }
+    }
+}
+
+#[Object]
+impl User {
+    /// The auth-service's user id.
+    async fn auth_user_id(&self) -> ID {
+        self.id.clone().into()
+    }
+
+    /// The username, as the auth-service knows it; null while unknown.
+    async fn username(&self) -> Option<String> {
+        self.record.as_ref()?.auth.username.clone()
+    }
+
+    /// The name shown to others (at most 100 characters).
+    async fn display_name(&self) -> Option<String> {
+        self.profile()?.display_name.clone()
+    }
+
+    /// About the user (at most 2000 characters). Null on a private profile.
+    async fn bio(&self) -> Option<String> {
+        self.visible(|profile| &profile.bio)
+    }
+
+    /// Skills, at most 50, unique regardless of case. Empty on a private profile.
+    async fn skills(&self) -> Vec<String> {
+        match self.profile() {
+            Some(profile) if self.access.sees_profile() => {
+                profile.skills.iter().flatten().cloned().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// One-line description (at most 200 characters). Null on a private profile.
+    async fn headline(&self) -> Option<String> {
+        self.visible(|profile| &profile.headline)
+    }
+
+    /// Where the user is (at most 100 characters). Null on a private profile.
+    async fn location(&self) -> Option<String> {
+        self.visible(|profile| &profile.location)
+    }
+
+    /// The user's website, an absolute http(s) URL. Null on a private profile.
+    async fn website_url(&self) -> Option<String> {
+        self.visible(|profile| &profile.website_url)
+    }
+
+    /// The user's avatar, an absolute http(s) URL.
+    async fn avatar_url(&self) -> Option<String> {
+        self.profile()?.avatar_url.clone()
+    }
+
+    /// The subscription plan.
+    async fn plan(&self) -> Plan {
+        self.profile()
+            .and_then(|profile| Plan::from_db(&profile.plan))
+            .unwrap_or_default()
+    }
+
+    /// Badges earned, newest `dateAchieved` first. Empty on a private profile.
+    async fn badges(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Badge>> {
+        if !self.access.sees_profile() || self.record.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = ctx
+            .loaders()
+            .gql()?
+            .badges
+            .load_one(self.id.clone())
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Badge::from)
+            .collect())
+    }
+
+    /// Learning goals, newest first, optionally only those with `status`.
+    /// Empty on a private profile.
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only goals with this status.")] status: Option<GoalStatus>,
+    ) -> async_graphql::Result<Vec<LearningGoal>> {
+        if !self.access.sees_profile() || self.record.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = ctx
+            .loaders()
+            .gql()?
+            .goals
+            .load_one(self.id.clone())
+            .await
+            .gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(LearningGoal::from)
+            .filter(|goal| status.is_none_or(|status| goal.status == status))
+            .collect())
+    }
+
+    /// When this service first learned of the user.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.record
+            .as_ref()
+            .map_or(self.now, |record| record.auth.created_at)
+    }
+
+    /// The user's email address. Only the user themself or an admin sees it.
+    async fn email(&self) -> Option<String> {
+        if self.access != Access::Owner {
+            return None;
+        }
+        self.record.as_ref()?.auth.email.clone()
+    }
+
+    /// The user's preferences. Only the user themself or an admin sees them.
+    async fn preferences(&self) -> Option<UserPreferences> {
+        if self.access != Access::Owner {
+            return None;
+        }
+        Some(
+            self.profile()
+                .map(UserPreferences::from)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// Settings that shape how the service treats the user.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UserPreferences {
+    /// Who sees the full profile (default PUBLIC).
+    pub profile_visibility: ProfileVisibility,
+    /// Whether the user accepts notification emails.
+    pub email_notifications: bool,
+    /// IANA time zone name (default "UTC"); streak days are counted in it.
+    pub timezone: String,
+    /// Check-ins a week the user aims for (1 to 50), or null.
+    pub weekly_goal_target: Option<i32>,
+}
+
+impl Default for UserPreferences {
+    fn default() -> Self {
+        Self {
+            profile_visibility: ProfileVisibility::Public,
+            email_notifications: true,
+            timezone: "UTC".to_owned(),
+            weekly_goal_target: None,
+        }
+    }
+}
+
+impl From<&ProfileRow> for UserPreferences {
+    fn from(profile: &ProfileRow) -> Self {
+        Self {
+            profile_visibility: ProfileVisibility::from_db(&profile.profile_visibility)
+                .unwrap_or_default(),
+            email_notifications: profile.email_notifications,
+            timezone: profile.timezone.clone(),
+            weekly_goal_target: profile.weekly_goal_target,
+        }
+    }
+}
