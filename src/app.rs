@@ -251,14 +251,15 @@ async fn execute(
         Err(error) => return unauthenticated(headers, error.into()),
     };
     let pool = &state.app.db.pool;
+    let delay = Duration::from_millis(state.app.config.http.graphql_loader_delay_ms);
     let batch = match batch {
-        async_graphql::BatchRequest::Single(request) => {
-            async_graphql::BatchRequest::Single(request.data(viewer).data(Loaders::new(pool)))
-        }
+        async_graphql::BatchRequest::Single(request) => async_graphql::BatchRequest::Single(
+            request.data(viewer).data(Loaders::new(pool, delay)),
+        ),
         async_graphql::BatchRequest::Batch(requests) => async_graphql::BatchRequest::Batch(
             requests
                 .into_iter()
-                .map(|request| request.data(viewer.clone()).data(Loaders::new(pool)))
+                .map(|request| request.data(viewer.clone()).data(Loaders::new(pool, delay)))
                 .collect(),
         ),
     };

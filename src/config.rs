@@ -23,6 +23,7 @@
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | `1048576` | request body limit (413 above it) |
 //! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `12` / `5000` | document limits |
+//! | `GRAPHQL_LOADER_DELAY_MS` | `2` | how long a dataloader gathers keys before a batch |
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -255,6 +256,15 @@ pub struct HttpConfig {
         global = true
     )]
     pub graphql_max_complexity: usize,
+    /// How long a dataloader waits for more keys before loading a batch,
+    /// in milliseconds.
+    #[arg(
+        long,
+        env = "GRAPHQL_LOADER_DELAY_MS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub graphql_loader_delay_ms: u64,
 }
 
 fn parse_algorithm(value: &str) -> Result<Algorithm, String> {

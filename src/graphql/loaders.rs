@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
@@ -22,13 +23,19 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(pool: &Pool) -> Self {
+    /// Loaders over `pool` that wait `delay` for more keys before loading a
+    /// batch.
+    pub fn new(pool: &Pool, delay: Duration) -> Self {
         Self {
-            users: DataLoader::new(UsersById(pool.clone()), tokio::spawn),
-            badges: DataLoader::new(BadgesByUser(pool.clone()), tokio::spawn),
-            goals: DataLoader::new(GoalsByUser(pool.clone()), tokio::spawn),
+            users: loader(UsersById(pool.clone()), delay),
+            badges: loader(BadgesByUser(pool.clone()), delay),
+            goals: loader(GoalsByUser(pool.clone()), delay),
         }
     }
+}
+
+fn loader<T: Loader<AuthUserId>>(inner: T, delay: Duration) -> DataLoader<T> {
+    DataLoader::new(inner, tokio::spawn).delay(delay)
 }
 
 fn key_strs(keys: &[AuthUserId]) -> Vec<&str> {

@@ -1,6 +1,7 @@
 //! The GraphQL schema: building it, its request data, and the extension
 //! that makes every error carry the contract's `extensions.code`.
 
+mod absent_variables;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
@@ -58,6 +59,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscri
     )
     .enable_federation()
     .extension(ErrorCodes)
+    .extension(absent_variables::AbsentVariables)
 }
 
 /// The SDL of the subgraph, as `export-schema` prints it.

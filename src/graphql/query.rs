@@ -86,4 +86,28 @@ impl UserQuery {
             })
             .collect())
     }
+
+    /// Federation: the `User` entity for a gateway reference. Any
+    /// well-formed `authUserId` resolves (an unknown one to a user with
+    /// defaults, since the gateway vouches for it); a malformed one is null
+    /// rather than failing the whole `_entities` batch. Batched through the
+    /// same loader as `users`.
+    #[graphql(entity)]
+    async fn find_user_by_auth_user_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] auth_user_id: ID,
+    ) -> async_graphql::Result<Option<User>> {
+        let Ok(id) = AuthUserId::parse(&auth_user_id) else {
+            return Ok(None);
+        };
+        let record = ctx
+            .loaders()
+            .gql()?
+            .users
+            .load_one(id.clone())
+            .await
+            .gql()?;
+        Ok(Some(User::new(ctx, id, record)))
+    }
 }

@@ -1,0 +1,169 @@
+//! Input coercion for unprovided variables (GraphQL spec §6.4.2 / §5.8):
+//! an input object field whose value is a variable the request did not
+//! provide (and that has no default) is *absent*, not null. async-graphql
+//! would read it as null, which would clear a stored value; this extension
+//! removes such fields from the parsed document before execution.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, ServerResult, Variables};
+use async_graphql_value::Value;
+
+/// The extension factory.
+#[derive(Debug, Clone, Copy)]
+pub struct AbsentVariables;
+
+impl ExtensionFactory for AbsentVariables {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AbsentVariables)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AbsentVariables {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let mut document = next.run(ctx, query, variables).await?;
+        let missing = missing_variables(&document, variables);
+        if missing.is_empty() {
+            return Ok(document);
+        }
+        for operation in operations_mut(&mut document.operations) {
+            strip_selection_set(&mut operation.selection_set.node, &missing);
+        }
+        for fragment in document.fragments.values_mut() {
+            strip_selection_set(&mut fragment.node.selection_set.node, &missing);
+        }
+        // A definition left without a use would fail validation ("variable
+        // is not used"): drop it, as the request never gave it a value.
+        let mut used = HashSet::new();
+        for operation in operations_mut(&mut document.operations) {
+            collect_uses(&operation.selection_set.node, &mut used);
+        }
+        for fragment in document.fragments.values() {
+            collect_uses(&fragment.node.selection_set.node, &mut used);
+        }
+        for operation in operations_mut(&mut document.operations) {
+            operation.variable_definitions.retain(|definition| {
+                let name = &definition.node.name.node;
+                !missing.contains(name) || used.contains(name)
+            });
+        }
+        Ok(document)
+    }
+}
+
+fn operations_mut(
+    operations: &mut DocumentOperations,
+) -> Box<dyn Iterator<Item = &mut OperationDefinition> + '_> {
+    match operations {
+        DocumentOperations::Single(operation) => Box::new(std::iter::once(&mut operation.node)),
+        DocumentOperations::Multiple(operations) => {
+            Box::new(operations.values_mut().map(|operation| &mut operation.node))
+        }
+    }
+}
+
+/// Declared nullable variables that are neither provided nor defaulted
+/// (a missing non-null variable stays, for validation to refuse).
+fn missing_variables(document: &ExecutableDocument, variables: &Variables) -> HashSet<Name> {
+    let definitions: Vec<_> = match &document.operations {
+        DocumentOperations::Single(operation) => {
+            operation.node.variable_definitions.iter().collect()
+        }
+        DocumentOperations::Multiple(operations) => operations
+            .values()
+            .flat_map(|operation| operation.node.variable_definitions.iter())
+            .collect(),
+    };
+    definitions
+        .into_iter()
+        .filter(|definition| {
+            definition.node.default_value.is_none()
+                && definition.node.var_type.node.nullable
+                && !variables.contains_key(&definition.node.name.node)
+        })
+        .map(|definition| definition.node.name.node.clone())
+        .collect()
+}
+
+fn strip_selection_set(selection_set: &mut SelectionSet, missing: &HashSet<Name>) {
+    for item in &mut selection_set.items {
+        match &mut item.node {
+            Selection::Field(field) => {
+                for (_, value) in &mut field.node.arguments {
+                    strip_value(&mut value.node, missing);
+                }
+                strip_selection_set(&mut field.node.selection_set.node, missing);
+            }
+            Selection::InlineFragment(fragment) => {
+                strip_selection_set(&mut fragment.node.selection_set.node, missing);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// Removes object fields bound to missing variables, at any depth.
+fn strip_value(value: &mut Value, missing: &HashSet<Name>) {
+    match value {
+        Value::Object(fields) => {
+            fields.retain(
+                |_, field| !matches!(field, Value::Variable(name) if missing.contains(name)),
+            );
+            for field in fields.values_mut() {
+                strip_value(field, missing);
+            }
+        }
+        Value::List(items) => {
+            for item in items {
+                strip_value(item, missing);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Names of the variables a selection set still uses.
+fn collect_uses(selection_set: &SelectionSet, used: &mut HashSet<Name>) {
+    for item in &selection_set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                for (_, value) in &field.node.arguments {
+                    value_uses(&value.node, used);
+                }
+                for directive in &field.node.directives {
+                    for (_, value) in &directive.node.arguments {
+                        value_uses(&value.node, used);
+                    }
+                }
+                collect_uses(&field.node.selection_set.node, used);
+            }
+            Selection::InlineFragment(fragment) => {
+                collect_uses(&fragment.node.selection_set.node, used);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+fn value_uses(value: &Value, used: &mut HashSet<Name>) {
+    match value {
+        Value::Variable(name) => {
+            used.insert(name.clone());
+        }
+        Value::List(items) => items.iter().for_each(|item| value_uses(item, used)),
+        Value::Object(fields) => fields.values().for_each(|field| value_uses(field, used)),
+        _ => {}
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the HTTP router end to end against a real PostgreSQL
+//! (a database per test) with a stub auth-service.
+
+mod batching;
+mod guard;
+mod helpers;
+mod http;
+mod schema_sdl;
+mod users;
+mod validation;
