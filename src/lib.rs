@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod schema;
+pub mod streak;
 pub mod telemetry;
 
 use std::sync::Arc;

@@ -79,6 +79,7 @@ diesel::table! {
         weekly_goal_target -> Nullable<Int4>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        search_text -> Text,
     }
 }
 

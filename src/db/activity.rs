@@ -10,7 +10,7 @@ use crate::domain::{ActivityKind, AuthUserId};
 use crate::schema::activity_events;
 
 /// A row of `activity_events`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = activity_events, check_for_backend(diesel::pg::Pg))]
 pub struct ActivityRow {
     pub id: Uuid,
@@ -52,4 +52,27 @@ pub async fn record(
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// The latest `first` events of every user in `user_ids`, newest first.
+pub async fn latest_for_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[&str],
+    first: i64,
+) -> QueryResult<Vec<ActivityRow>> {
+    use diesel::sql_types::{Array, BigInt, Varchar};
+    diesel::sql_query(
+        "SELECT e.id, e.auth_user_id, e.kind, e.occurred_at, e.goal_id, e.badge_id, e.summary
+           FROM unnest($1::varchar[]) AS u(id)
+           CROSS JOIN LATERAL (
+                SELECT * FROM activity_events a
+                 WHERE a.auth_user_id = u.id
+                 ORDER BY a.occurred_at DESC, a.id DESC
+                 LIMIT $2) e
+          ORDER BY e.auth_user_id, e.occurred_at DESC, e.id DESC",
+    )
+    .bind::<Array<Varchar>, _>(user_ids)
+    .bind::<BigInt, _>(first)
+    .load(conn)
+    .await
 }

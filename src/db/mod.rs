@@ -12,6 +12,8 @@ pub mod auth_users;
 pub mod badges;
 pub mod goals;
 pub mod profiles;
+pub mod search;
+pub mod stats;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -99,8 +99,7 @@ pub async fn update_preferences(
         .await
 }
 
-/// Sets the plan of `id`; returns the previous plan (None when unchanged
-/// is not distinguished here: the caller compares).
+/// Sets the plan of `id` and returns the row.
 pub async fn set_plan(
     conn: &mut AsyncPgConnection,
     id: &AuthUserId,

@@ -6,8 +6,8 @@ use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{DateTime, Utc};
 
 use crate::db::goals::GoalChanges;
-use crate::db::profiles::ProfileChanges;
-use crate::domain::GoalStatus;
+use crate::db::profiles::{PreferenceChanges, ProfileChanges};
+use crate::domain::{GoalStatus, ProfileVisibility, Timezone};
 use crate::error::{AppError, AppResult};
 
 /// Longest URL accepted.
@@ -287,5 +287,72 @@ impl GoalUpdate {
             streak_count: self.streak_count,
             last_check_in_on: None,
         }
+    }
+}
+
+/// Changes to the preferences. An absent field is left unchanged.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdatePreferencesInput {
+    /// Who sees the full profile (cannot be null).
+    pub profile_visibility: MaybeUndefined<ProfileVisibility>,
+    /// Whether the user accepts notification emails (cannot be null).
+    pub email_notifications: MaybeUndefined<bool>,
+    /// An IANA time zone name such as "Europe/Paris" (cannot be null).
+    pub timezone: MaybeUndefined<String>,
+    /// Check-ins a week, 1 to 50; null clears it.
+    pub weekly_goal_target: MaybeUndefined<i32>,
+}
+
+/// Most weekly check-ins a target may ask for.
+pub const MAX_WEEKLY_GOAL_TARGET: i32 = 50;
+
+impl UpdatePreferencesInput {
+    /// Validates the input into the changes to store.
+    pub fn into_changes(self) -> AppResult<PreferenceChanges> {
+        let timezone = not_null("timezone", self.timezone)?
+            .map(|name| {
+                Timezone::parse(name.trim())
+                    .map(|timezone| timezone.name().to_owned())
+                    .ok_or_else(|| {
+                        AppError::invalid("timezone", "timezone must be an IANA time zone name")
+                    })
+            })
+            .transpose()?;
+        let weekly_goal_target = match self.weekly_goal_target {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(target) if (1..=MAX_WEEKLY_GOAL_TARGET).contains(&target) => {
+                Some(Some(target))
+            }
+            MaybeUndefined::Value(_) => {
+                return Err(AppError::invalid(
+                    "weeklyGoalTarget",
+                    format!("weeklyGoalTarget must be between 1 and {MAX_WEEKLY_GOAL_TARGET}"),
+                ));
+            }
+        };
+        Ok(PreferenceChanges {
+            profile_visibility: not_null("profileVisibility", self.profile_visibility)?
+                .map(|visibility| visibility.as_db().to_owned()),
+            email_notifications: not_null("emailNotifications", self.email_notifications)?,
+            timezone,
+            weekly_goal_target,
+        })
+    }
+}
+
+impl PreferenceChanges {
+    /// Whether the change touches nothing.
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            profile_visibility,
+            email_notifications,
+            timezone,
+            weekly_goal_target,
+        } = self;
+        profile_visibility.is_none()
+            && email_notifications.is_none()
+            && timezone.is_none()
+            && weekly_goal_target.is_none()
     }
 }

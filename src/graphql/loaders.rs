@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::db::auth_users::UserRecord;
-use crate::db::{self, Pool, badges::BadgeRow, goals::GoalRow};
+use crate::db::{self, Pool, activity::ActivityRow, badges::BadgeRow, goals::GoalRow, stats::StatsRow};
 use crate::domain::AuthUserId;
 use crate::error::AppError;
 
@@ -20,6 +20,8 @@ pub struct Loaders {
     pub users: DataLoader<UsersById>,
     pub badges: DataLoader<BadgesByUser>,
     pub goals: DataLoader<GoalsByUser>,
+    pub stats: DataLoader<StatsByUser>,
+    pub activity: DataLoader<ActivityByUser>,
 }
 
 impl Loaders {
@@ -30,11 +32,13 @@ impl Loaders {
             users: loader(UsersById(pool.clone()), delay),
             badges: loader(BadgesByUser(pool.clone()), delay),
             goals: loader(GoalsByUser(pool.clone()), delay),
+            stats: loader(StatsByUser(pool.clone()), delay),
+            activity: loader(ActivityByUser(pool.clone()), delay),
         }
     }
 }
 
-fn loader<T: Loader<AuthUserId>>(inner: T, delay: Duration) -> DataLoader<T> {
+fn loader<T>(inner: T, delay: Duration) -> DataLoader<T> {
     DataLoader::new(inner, tokio::spawn).delay(delay)
 }
 
@@ -111,5 +115,67 @@ impl Loader<AuthUserId> for GoalsByUser {
         let mut conn = self.0.get().await?;
         let rows = db::goals::for_users(&mut conn, &key_strs(keys)).await?;
         Ok(group_by_user(rows, |row| &row.auth_user_id))
+    }
+}
+
+/// Each user's statistics, one aggregate statement per batch.
+pub struct StatsByUser(Pool);
+
+impl Loader<AuthUserId> for StatsByUser {
+    type Value = StatsRow;
+    type Error = AppError;
+
+    #[tracing::instrument(name = "load_stats", skip_all, fields(keys = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[AuthUserId],
+    ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
+        let mut conn = self.0.get().await?;
+        let rows = db::stats::for_users(&mut conn, &key_strs(keys)).await?;
+        Ok(group_by_user(rows, |row| &row.auth_user_id)
+            .into_iter()
+            .filter_map(|(id, mut rows)| Some((id, rows.pop()?)))
+            .collect())
+    }
+}
+
+/// A user and how many of their latest activity events to load.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActivityKey {
+    pub user: AuthUserId,
+    pub first: i64,
+}
+
+/// Each user's latest activity events, newest first. Keys asking for
+/// different counts share one statement (the largest count, cut per key).
+pub struct ActivityByUser(Pool);
+
+impl Loader<ActivityKey> for ActivityByUser {
+    type Value = Vec<ActivityRow>;
+    type Error = AppError;
+
+    #[tracing::instrument(name = "load_activity", skip_all, fields(keys = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[ActivityKey],
+    ) -> Result<HashMap<ActivityKey, Self::Value>, Self::Error> {
+        let most = keys.iter().map(|key| key.first).max().unwrap_or(0);
+        let users: Vec<&str> = keys.iter().map(|key| key.user.as_str()).collect();
+        let mut conn = self.0.get().await?;
+        let rows = db::activity::latest_for_users(&mut conn, &users, most).await?;
+        drop(conn);
+        let by_user = group_by_user(rows, |row| &row.auth_user_id);
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let rows = by_user.get(&key.user).map_or_else(Vec::new, |rows| {
+                    rows.iter()
+                        .take(usize::try_from(key.first).unwrap_or(0))
+                        .cloned()
+                        .collect()
+                });
+                (key.clone(), rows)
+            })
+            .collect())
     }
 }

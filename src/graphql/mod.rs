@@ -2,10 +2,12 @@
 //! that makes every error carry the contract's `extensions.code`.
 
 mod absent_variables;
+pub mod cursor;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod search;
 pub mod types;
 
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub use loaders::Loaders;
 
 /// All queries.
 #[derive(MergedObject, Default)]
-pub struct Query(query::UserQuery);
+pub struct Query(query::UserQuery, search::SearchQuery);
 
 /// The schema type.
 pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;

@@ -5,8 +5,9 @@ use uuid::Uuid;
 use crate::auth::SelfOrAdmin;
 use crate::db;
 use crate::db::activity::NewActivity;
-use crate::db::goals::GoalRow;
-use crate::domain::{ActivityKind, AuthUserId, GoalStatus};
+use crate::db::goals::{GoalChanges, GoalRow};
+use crate::domain::{ActivityKind, AuthUserId, GoalStatus, Timezone};
+use crate::streak::{self, CheckIn};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::inputs::{CreateGoalInput, UpdateGoalInput};
@@ -144,5 +145,69 @@ impl GoalMutation {
             .await
             .gql()?;
         Ok(ID(row.id.to_string()))
+    }
+
+    /// Checks in on a goal for today, in the user's timezone (records
+    /// `GOAL_CHECKED_IN` when it counts): once a day; the day after the
+    /// last check-in extends the streak, a later day restarts it at 1.
+    /// Moves NOT_STARTED to IN_PROGRESS; refused on a COMPLETED goal.
+    #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]
+    async fn check_in_goal(
+        &self,
+        ctx: &Context<'_>,
+        auth_user_id: ID,
+        goal_id: ID,
+    ) -> async_graphql::Result<LearningGoal> {
+        let id = AuthUserId::parse(&auth_user_id).gql()?;
+        let goal = parse_goal_id(&goal_id).gql()?;
+        let app = ctx.app();
+        let now = app.clock.now();
+        let mut conn = app.conn().await.gql()?;
+        let row = conn
+            .transaction(async |conn| {
+                // The row lock makes concurrent check-ins of one goal count once.
+                let current = db::goals::find_owned_for_update(conn, &id, goal)
+                    .await?
+                    .ok_or(AppError::NotFound("goal"))?;
+                if current.status == GoalStatus::Completed.as_db() {
+                    return Err(AppError::invalid(
+                        "goalId",
+                        "a completed goal takes no check-ins",
+                    ));
+                }
+                let profile = db::profiles::find(conn, &id).await?;
+                let timezone = Timezone::parse(&profile.timezone).unwrap_or_default();
+                let today = streak::local_day(now, timezone);
+                let CheckIn::Counted { streak_count, day } =
+                    streak::check_in(current.last_check_in_on, current.streak_count, today)
+                else {
+                    return Ok(current);
+                };
+                let changes = GoalChanges {
+                    streak_count: Some(streak_count),
+                    last_check_in_on: Some(Some(day)),
+                    status: (current.status == GoalStatus::NotStarted.as_db())
+                        .then(|| GoalStatus::InProgress.as_db().to_owned()),
+                    ..GoalChanges::default()
+                };
+                let row = db::goals::update_owned(conn, &id, goal, &changes, now)
+                    .await?
+                    .ok_or(AppError::NotFound("goal"))?;
+                let event = NewActivity {
+                    user: &id,
+                    kind: ActivityKind::GoalCheckedIn,
+                    goal_id: Some(row.id),
+                    badge_id: None,
+                    summary: format!(
+                        "Checked in on the goal \"{}\" (streak {streak_count})",
+                        row.title
+                    ),
+                };
+                db::activity::record(conn, event, now).await?;
+                Ok::<_, AppError>(row)
+            })
+            .await
+            .gql()?;
+        Ok(row.into())
     }
 }

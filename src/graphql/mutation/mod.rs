@@ -8,6 +8,7 @@
 mod badges;
 mod goals;
 mod profile;
+mod settings;
 
 use async_graphql::{ID, MergedObject};
 use uuid::Uuid;
@@ -17,10 +18,16 @@ use crate::error::AppError;
 pub use badges::BadgeMutation;
 pub use goals::GoalMutation;
 pub use profile::ProfileMutation;
+pub use settings::SettingsMutation;
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(ProfileMutation, BadgeMutation, GoalMutation);
+pub struct Mutation(
+    ProfileMutation,
+    SettingsMutation,
+    BadgeMutation,
+    GoalMutation,
+);
 
 /// Parses a goal id; a malformed id is a goal that does not exist.
 fn parse_goal_id(id: &ID) -> Result<Uuid, AppError> {

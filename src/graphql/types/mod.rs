@@ -1,11 +1,15 @@
 //! GraphQL output types. Rows are converted with exhaustive destructuring,
 //! so a new column cannot reach clients by accident.
 
+mod activity;
 mod badge;
+mod connection;
 mod goal;
 mod user;
 
+pub use activity::{ActivityEvent, UserStats};
 pub use badge::Badge;
+pub use connection::{PageInfo, UserConnection, UserEdge};
 pub use goal::LearningGoal;
 pub use user::{Access, User, UserPreferences};
 

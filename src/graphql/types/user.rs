@@ -6,9 +6,13 @@ use chrono::{DateTime, Utc};
 use crate::db::auth_users::UserRecord;
 use crate::db::profiles::ProfileRow;
 use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
-use crate::error::GqlResultExt;
+use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
-use crate::graphql::types::{Badge, LearningGoal};
+use crate::graphql::loaders::ActivityKey;
+use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, UserStats};
+
+/// Most activity events `User.activity` returns.
+pub const MAX_ACTIVITY: i32 = 100;
 
 /// How much of a user the viewer may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +183,44 @@ impl User {
             .into_iter()
             .map(LearningGoal::from)
             .filter(|goal| status.is_none_or(|status| goal.status == status))
+            .collect())
+    }
+
+    /// Counts over badges and goals. Zeros on a private profile.
+    async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<UserStats> {
+        if !self.access.sees_profile() || self.record.is_none() {
+            return Ok(UserStats::default());
+        }
+        let row = ctx.loaders().gql()?.stats.load_one(self.id.clone()).await.gql()?;
+        Ok(row.map(UserStats::from).unwrap_or_default())
+    }
+
+    /// The latest activity, newest first; `first` at most 100. Empty on a
+    /// private profile.
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many events, 0 to 100.")] first: i32,
+    ) -> async_graphql::Result<Vec<ActivityEvent>> {
+        if !(0..=MAX_ACTIVITY).contains(&first) {
+            return Err(AppError::invalid(
+                "first",
+                format!("first must be between 0 and {MAX_ACTIVITY}"),
+            ))
+            .gql();
+        }
+        if !self.access.sees_profile() || self.record.is_none() || first == 0 {
+            return Ok(Vec::new());
+        }
+        let key = ActivityKey {
+            user: self.id.clone(),
+            first: i64::from(first),
+        };
+        let rows = ctx.loaders().gql()?.activity.load_one(key).await.gql()?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(ActivityEvent::from_row)
             .collect())
     }
 
