@@ -50,29 +50,47 @@ mod tests {
     fn first_check_in_starts_a_streak() {
         assert_eq!(
             check_in(None, 0, day("2026-03-01")),
-            CheckIn::Counted { streak_count: 1, day: day("2026-03-01") }
+            CheckIn::Counted {
+                streak_count: 1,
+                day: day("2026-03-01")
+            }
         );
     }
 
     #[test]
     fn same_day_and_earlier_days_change_nothing() {
-        assert_eq!(check_in(Some(day("2026-03-01")), 4, day("2026-03-01")), CheckIn::Unchanged);
-        assert_eq!(check_in(Some(day("2026-03-02")), 4, day("2026-03-01")), CheckIn::Unchanged);
+        assert_eq!(
+            check_in(Some(day("2026-03-01")), 4, day("2026-03-01")),
+            CheckIn::Unchanged
+        );
+        assert_eq!(
+            check_in(Some(day("2026-03-02")), 4, day("2026-03-01")),
+            CheckIn::Unchanged
+        );
     }
 
     #[test]
     fn next_day_extends_and_a_gap_resets() {
         assert_eq!(
             check_in(Some(day("2026-02-28")), 4, day("2026-03-01")),
-            CheckIn::Counted { streak_count: 5, day: day("2026-03-01") }
+            CheckIn::Counted {
+                streak_count: 5,
+                day: day("2026-03-01")
+            }
         );
         assert_eq!(
             check_in(Some(day("2026-02-27")), 4, day("2026-03-01")),
-            CheckIn::Counted { streak_count: 1, day: day("2026-03-01") }
+            CheckIn::Counted {
+                streak_count: 1,
+                day: day("2026-03-01")
+            }
         );
         assert_eq!(
             check_in(Some(day("2026-03-01")), i32::MAX, day("2026-03-02")),
-            CheckIn::Counted { streak_count: i32::MAX, day: day("2026-03-02") }
+            CheckIn::Counted {
+                streak_count: i32::MAX,
+                day: day("2026-03-02")
+            }
         );
     }
 
@@ -80,7 +98,13 @@ mod tests {
     fn local_day_follows_the_timezone() {
         let instant = Utc.with_ymd_and_hms(2026, 11, 21, 23, 30, 0).unwrap();
         assert_eq!(local_day(instant, Timezone::default()), day("2026-11-21"));
-        assert_eq!(local_day(instant, Timezone::parse("Asia/Tokyo").unwrap()), day("2026-11-22"));
-        assert_eq!(local_day(instant, Timezone::parse("America/New_York").unwrap()), day("2026-11-21"));
+        assert_eq!(
+            local_day(instant, Timezone::parse("Asia/Tokyo").unwrap()),
+            day("2026-11-22")
+        );
+        assert_eq!(
+            local_day(instant, Timezone::parse("America/New_York").unwrap()),
+            day("2026-11-21")
+        );
     }
 }

@@ -1,8 +1,9 @@
-//! Input coercion for unprovided variables (GraphQL spec §6.4.2 / §5.8):
-//! an input object field whose value is a variable the request did not
-//! provide (and that has no default) is *absent*, not null. async-graphql
-//! would read it as null, which would clear a stored value; this extension
-//! removes such fields from the parsed document before execution.
+//! Input coercion for unprovided variables (GraphQL spec §6.4.1, §6.4.2):
+//! an argument or input object field whose value is a variable the request
+//! did not provide (and that has no default) is *absent*, not null: the
+//! argument's default applies and a stored value is left unchanged.
+//! async-graphql reads such a variable as null, so this extension removes
+//! those arguments and fields from the parsed document before execution.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -101,6 +102,10 @@ fn strip_selection_set(selection_set: &mut SelectionSet, missing: &HashSet<Name>
     for item in &mut selection_set.items {
         match &mut item.node {
             Selection::Field(field) => {
+                field
+                    .node
+                    .arguments
+                    .retain(|(_, value)| !is_missing(&value.node, missing));
                 for (_, value) in &mut field.node.arguments {
                     strip_value(&mut value.node, missing);
                 }
@@ -112,6 +117,10 @@ fn strip_selection_set(selection_set: &mut SelectionSet, missing: &HashSet<Name>
             Selection::FragmentSpread(_) => {}
         }
     }
+}
+
+fn is_missing(value: &Value, missing: &HashSet<Name>) -> bool {
+    matches!(value, Value::Variable(name) if missing.contains(name))
 }
 
 /// Removes object fields bound to missing variables, at any depth.

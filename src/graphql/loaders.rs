@@ -11,7 +11,9 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::db::auth_users::UserRecord;
-use crate::db::{self, Pool, activity::ActivityRow, badges::BadgeRow, goals::GoalRow, stats::StatsRow};
+use crate::db::{
+    self, Pool, activity::ActivityRow, badges::BadgeRow, goals::GoalRow, stats::StatsRow,
+};
 use crate::domain::AuthUserId;
 use crate::error::AppError;
 

@@ -156,8 +156,9 @@ impl Extension for ErrorCodes {
                     error
                 } else if error.path.is_empty() {
                     with_code(error, code::GRAPHQL_VALIDATION_FAILED)
-                } else if error.message.starts_with("Failed to parse")
-                    || error.message.starts_with("Invalid value")
+                } else if ["Failed to parse", "Invalid value", "Expected input type"]
+                    .iter()
+                    .any(|prefix| error.message.starts_with(prefix))
                 {
                     with_code(error, code::BAD_USER_INPUT)
                 } else {

@@ -29,7 +29,10 @@ fn search_term(query: &str) -> AppResult<String> {
         ));
     }
     if term.chars().any(char::is_control) {
-        return Err(AppError::invalid("query", "query must not contain control characters"));
+        return Err(AppError::invalid(
+            "query",
+            "query must not contain control characters",
+        ));
     }
     Ok(term.to_owned())
 }

@@ -2,9 +2,13 @@
 //! (a database per test) with a stub auth-service.
 
 mod batching;
+mod checkins;
 mod guard;
 mod helpers;
 mod http;
+mod privacy;
 mod schema_sdl;
+mod search;
+mod tracker;
 mod users;
 mod validation;

@@ -7,12 +7,12 @@ use crate::db;
 use crate::db::activity::NewActivity;
 use crate::db::goals::{GoalChanges, GoalRow};
 use crate::domain::{ActivityKind, AuthUserId, GoalStatus, Timezone};
-use crate::streak::{self, CheckIn};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::inputs::{CreateGoalInput, UpdateGoalInput};
 use crate::graphql::mutation::parse_goal_id;
 use crate::graphql::types::LearningGoal;
+use crate::streak::{self, CheckIn};
 
 /// Learning-goal mutations.
 #[derive(Default)]

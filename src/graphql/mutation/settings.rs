@@ -64,7 +64,10 @@ impl SettingsMutation {
         plan: Plan,
     ) -> async_graphql::Result<User> {
         if plan == Plan::Premium && !ctx.viewer().is_admin() {
-            return Err(AppError::Forbidden("only billing (an admin) can grant PREMIUM")).gql();
+            return Err(AppError::Forbidden(
+                "only billing (an admin) can grant PREMIUM",
+            ))
+            .gql();
         }
         let id = AuthUserId::parse(&auth_user_id).gql()?;
         let app = ctx.app();
@@ -91,7 +94,13 @@ impl SettingsMutation {
         .await
         .gql()?;
         drop(conn);
-        let record = ctx.loaders().gql()?.users.load_one(id.clone()).await.gql()?;
+        let record = ctx
+            .loaders()
+            .gql()?
+            .users
+            .load_one(id.clone())
+            .await
+            .gql()?;
         Ok(User::new(ctx, id, record))
     }
 }

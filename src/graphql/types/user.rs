@@ -191,7 +191,13 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(UserStats::default());
         }
-        let row = ctx.loaders().gql()?.stats.load_one(self.id.clone()).await.gql()?;
+        let row = ctx
+            .loaders()
+            .gql()?
+            .stats
+            .load_one(self.id.clone())
+            .await
+            .gql()?;
         Ok(row.map(UserStats::from).unwrap_or_default())
     }
 
