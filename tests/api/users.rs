@@ -360,3 +360,40 @@ async fn a_mutation_by_a_new_user_creates_the_reference_row_with_auth_service_de
         1
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_service_unavailable_without_details() {
+    let app = TestApp::spawn_with(|config| {
+        config.database.database_url = "postgres://postgres:hunter2@127.0.0.1:1/nowhere"
+            .to_owned()
+            .into();
+        config.database.database_pool_timeout = 1;
+    })
+    .await;
+    let response = app
+        .graphql(
+            "{ user(authUserId: \"x\") { authUserId } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        response.error_code(),
+        Some("SERVICE_UNAVAILABLE"),
+        "{:?}",
+        response.body
+    );
+    let text = response.body.to_string();
+    assert!(
+        !text.contains("hunter2") && !text.contains("127.0.0.1:1"),
+        "{text}"
+    );
+    let response = app
+        .graphql_as(
+            "x",
+            "mutation { createGoal(authUserId: \"x\", input: { title: \"t\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.error_code(), Some("SERVICE_UNAVAILABLE"));
+}
