@@ -6,6 +6,7 @@ mod checkins;
 mod guard;
 mod helpers;
 mod http;
+mod migrations;
 mod privacy;
 mod schema_sdl;
 mod search;
