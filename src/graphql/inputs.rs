@@ -9,6 +9,7 @@ use crate::db::goals::GoalChanges;
 use crate::db::profiles::{PreferenceChanges, ProfileChanges};
 use crate::domain::{GoalStatus, ProfileVisibility, Timezone};
 use crate::error::{AppError, AppResult};
+use crate::graphql::types::Timestamp;
 
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
@@ -161,7 +162,7 @@ pub struct CreateBadgeInput {
     /// Absolute http(s) URL of its icon.
     pub icon_url: Option<String>,
     /// When it was earned; now when absent. Not in the future.
-    pub date_achieved: Option<DateTime<Utc>>,
+    pub date_achieved: Option<Timestamp>,
 }
 
 /// A validated [`CreateBadgeInput`].
@@ -175,7 +176,7 @@ pub struct ValidBadge {
 
 impl CreateBadgeInput {
     pub fn validate(self, now: DateTime<Utc>) -> AppResult<ValidBadge> {
-        let date_achieved = self.date_achieved.unwrap_or(now);
+        let date_achieved = self.date_achieved.map_or(now, |instant| instant.0);
         if date_achieved > now {
             return Err(AppError::invalid(
                 "dateAchieved",

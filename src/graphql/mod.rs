@@ -27,7 +27,7 @@ use crate::error::{AppError, code};
 
 pub use loaders::Loaders;
 
-/// All queries.
+/// Reading users: `me`, `user`, `users` and `searchUsers`.
 #[derive(MergedObject, Default)]
 pub struct Query(query::UserQuery, search::SearchQuery);
 

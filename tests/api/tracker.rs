@@ -187,7 +187,7 @@ async fn stats_follow_badges_and_goals() {
         response.ok()["user"]["stats"],
         json!({
             "badgeCount": 2, "goalCount": 3, "goalsCompleted": 1, "goalsInProgress": 1,
-            "longestStreak": 7, "lastActiveAt": "2026-11-21T15:00:00+00:00"
+            "longestStreak": 7, "lastActiveAt": "2026-11-21T15:00:00Z"
         })
     );
     app.graphql_as(

@@ -33,7 +33,7 @@ async fn me_creates_a_new_user_from_the_token_and_the_auth_service() {
     assert_eq!(me["skills"], json!([]));
     assert_eq!(me["badges"], json!([]));
     assert_eq!(me["displayName"], Value::Null);
-    assert_eq!(me["createdAt"], "2026-11-21T10:00:00+00:00");
+    assert_eq!(me["createdAt"], "2026-11-21T10:00:00Z");
     assert_eq!(
         me["preferences"],
         json!({ "timezone": "UTC", "profileVisibility": "PUBLIC", "emailNotifications": true, "weeklyGoalTarget": null })
@@ -196,7 +196,7 @@ async fn badges_are_created_and_listed_newest_first() {
     let badge = response.ok()["createBadge"].clone();
     assert_eq!(badge["name"], "Early bird");
     assert_eq!(badge["description"], "Joined early");
-    assert_eq!(badge["dateAchieved"], "2025-01-02T03:04:05+00:00");
+    assert_eq!(badge["dateAchieved"], "2025-01-02T03:04:05Z");
     let response = app
         .graphql_as(
             "cy",
@@ -206,7 +206,7 @@ async fn badges_are_created_and_listed_newest_first() {
         .await;
     assert_eq!(
         response.ok()["createBadge"]["dateAchieved"],
-        "2026-11-21T10:00:00+00:00"
+        "2026-11-21T10:00:00Z"
     );
 
     let response = app

@@ -20,7 +20,9 @@ pub use goals::GoalMutation;
 pub use profile::ProfileMutation;
 pub use settings::SettingsMutation;
 
-/// All mutations.
+/// Changing a user's data. Every mutation needs a token of the user named
+/// by `authUserId` or of an admin, and records one `ActivityEvent` when it
+/// changes something.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     ProfileMutation,

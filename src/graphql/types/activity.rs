@@ -1,8 +1,8 @@
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::db::activity::ActivityRow;
 use crate::domain::ActivityKind;
+use crate::graphql::types::Timestamp;
 
 /// Something the user did: one per data-changing mutation, recorded in the
 /// same transaction as the change.
@@ -13,7 +13,7 @@ pub struct ActivityEvent {
     /// What happened.
     pub kind: ActivityKind,
     /// When it happened.
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// The goal concerned, if any (it may have been deleted since).
     pub goal_id: Option<ID>,
     /// The badge concerned, if any.
@@ -37,7 +37,7 @@ impl ActivityEvent {
         Some(Self {
             id: ID(id.to_string()),
             kind: ActivityKind::from_db(&kind)?,
-            occurred_at,
+            occurred_at: occurred_at.into(),
             goal_id: goal_id.map(|id| ID(id.to_string())),
             badge_id: badge_id.map(|id| ID(id.to_string())),
             summary,
@@ -60,7 +60,7 @@ pub struct UserStats {
     /// The largest `streakCount` among the user's goals.
     pub longest_streak: i32,
     /// When the user last changed something (their newest activity event).
-    pub last_active_at: Option<DateTime<Utc>>,
+    pub last_active_at: Option<Timestamp>,
 }
 
 impl From<crate::db::stats::StatsRow> for UserStats {
@@ -81,7 +81,7 @@ impl From<crate::db::stats::StatsRow> for UserStats {
             goals_completed: count(goals_completed),
             goals_in_progress: count(goals_in_progress),
             longest_streak,
-            last_active_at,
+            last_active_at: last_active_at.map(Timestamp),
         }
     }
 }

@@ -1,7 +1,7 @@
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::db::badges::BadgeRow;
+use crate::graphql::types::Timestamp;
 
 /// A gamification badge the user has earned.
 #[derive(SimpleObject, Debug, Clone)]
@@ -15,7 +15,7 @@ pub struct Badge {
     /// Absolute http(s) URL of its icon.
     pub icon_url: Option<String>,
     /// When it was earned.
-    pub date_achieved: DateTime<Utc>,
+    pub date_achieved: Timestamp,
 }
 
 impl From<BadgeRow> for Badge {
@@ -34,7 +34,7 @@ impl From<BadgeRow> for Badge {
             name,
             description,
             icon_url,
-            date_achieved,
+            date_achieved: date_achieved.into(),
         }
     }
 }

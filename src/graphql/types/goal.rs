@@ -1,9 +1,8 @@
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::db::goals::GoalRow;
 use crate::domain::GoalStatus;
-use crate::graphql::types::Date;
+use crate::graphql::types::{Date, Timestamp};
 
 /// A learning goal with its check-in streak.
 #[derive(SimpleObject, Debug, Clone)]
@@ -21,9 +20,9 @@ pub struct LearningGoal {
     /// The user's calendar day (in their timezone) of the last check-in.
     pub last_check_in_on: Option<Date>,
     /// When the goal was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When the goal last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 impl From<GoalRow> for LearningGoal {
@@ -46,8 +45,8 @@ impl From<GoalRow> for LearningGoal {
             status: GoalStatus::from_db(&status).unwrap_or(GoalStatus::InProgress),
             streak_count,
             last_check_in_on: last_check_in_on.map(Date),
-            created_at,
-            updated_at,
+            created_at: created_at.into(),
+            updated_at: updated_at.into(),
         }
     }
 }

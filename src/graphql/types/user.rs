@@ -9,7 +9,7 @@ use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::loaders::ActivityKey;
-use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, UserStats};
+use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
 
 /// Most activity events `User.activity` returns.
 pub const MAX_ACTIVITY: i32 = 100;
@@ -83,6 +83,9 @@ impl User {
     }
 }
 
+/// A user of the learning platform: profile, plan, badges, learning goals,
+/// activity and stats. Identity lives in the auth-service; this subgraph
+/// owns the `User` entity's profile fields, keyed by `authUserId`.
 #[Object]
 impl User {
     /// The auth-service's user id.
@@ -231,10 +234,12 @@ impl User {
     }
 
     /// When this service first learned of the user.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.record
-            .as_ref()
-            .map_or(self.now, |record| record.auth.created_at)
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(
+            self.record
+                .as_ref()
+                .map_or(self.now, |record| record.auth.created_at),
+        )
     }
 
     /// The user's email address. Only the user themself or an admin sees it.
