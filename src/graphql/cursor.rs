@@ -21,6 +21,22 @@ const TAG_LEN: usize = 16;
 pub struct CursorKey(Vec<u8>);
 
 impl CursorKey {
+    /// The key for `config`: derived from the configured secret; without
+    /// one (JWKS-only set-ups) a random key per process, so cursors cannot
+    /// be forged with the public development secret (they then do not
+    /// survive a restart, and a stale one is refused like a forged one).
+    pub fn for_config(config: &crate::config::Config) -> Self {
+        match config.auth.secret() {
+            Some(secret) => Self::derive(secret),
+            None if config.is_production() => {
+                let mut key = vec![0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+                Self(key)
+            }
+            None => Self::derive(&config.effective_secret()),
+        }
+    }
+
     /// A key derived from `secret` for cursors only.
     pub fn derive(secret: &SecretString) -> Self {
         let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())

@@ -74,6 +74,7 @@ pub fn sdl() -> String {
 /// The schema that serves requests.
 pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
     let mut builder = schema_builder()
+        .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);

@@ -75,7 +75,7 @@ impl SearchQuery {
         }
         let term = search_term(&query).gql()?;
         let app = ctx.app();
-        let cursors = CursorKey::derive(&app.config.effective_secret());
+        let cursors = ctx.data_unchecked::<CursorKey>();
         let after = after
             .map(|cursor| cursors.decode(&term, &cursor))
             .transpose()
