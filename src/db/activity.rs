@@ -32,6 +32,45 @@ pub struct NewActivity<'a> {
     pub summary: String,
 }
 
+impl<'a> NewActivity<'a> {
+    /// An event about the user's profile, preferences or plan.
+    pub fn user(user: &'a AuthUserId, kind: ActivityKind, summary: impl Into<String>) -> Self {
+        Self {
+            user,
+            kind,
+            goal_id: None,
+            badge_id: None,
+            summary: summary.into(),
+        }
+    }
+
+    /// An event about one of the user's goals.
+    pub fn goal(
+        user: &'a AuthUserId,
+        kind: ActivityKind,
+        goal_id: Uuid,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            goal_id: Some(goal_id),
+            ..Self::user(user, kind, summary)
+        }
+    }
+
+    /// An event about one of the user's badges.
+    pub fn badge(
+        user: &'a AuthUserId,
+        kind: ActivityKind,
+        badge_id: Uuid,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            badge_id: Some(badge_id),
+            ..Self::user(user, kind, summary)
+        }
+    }
+}
+
 /// Records one activity event.
 pub async fn record(
     conn: &mut AsyncPgConnection,

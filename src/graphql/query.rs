@@ -26,13 +26,12 @@ impl UserQuery {
             .ok_or(AppError::Unauthenticated("authentication required"))
             .gql()?;
         let id = viewer.id.clone();
-        let loaders = ctx.loaders().gql()?;
-        let mut record = loaders.users.load_one(id.clone()).await.gql()?;
-        if record.is_none() {
-            ctx.app().ensure_user(&id).await.gql()?;
-            record = loaders.users.load_one(id.clone()).await.gql()?;
+        let user = User::load(ctx, id.clone()).await.gql()?;
+        if user.is_known() {
+            return Ok(user);
         }
-        Ok(User::new(ctx, id, record))
+        ctx.app().ensure_user(&id).await.gql()?;
+        User::load(ctx, id).await.gql()
     }
 
     /// The user with this id, or null when the service does not know them.
@@ -42,14 +41,8 @@ impl UserQuery {
         auth_user_id: ID,
     ) -> async_graphql::Result<Option<User>> {
         let id = AuthUserId::parse(&auth_user_id).gql()?;
-        let record = ctx
-            .loaders()
-            .gql()?
-            .users
-            .load_one(id.clone())
-            .await
-            .gql()?;
-        Ok(record.map(|record| User::new(ctx, id, Some(record))))
+        let user = User::load(ctx, id).await.gql()?;
+        Ok(user.is_known().then_some(user))
     }
 
     /// The users with these ids, in the order asked, null for unknown ids.
@@ -101,13 +94,6 @@ impl UserQuery {
         let Ok(id) = AuthUserId::parse(&auth_user_id) else {
             return Ok(None);
         };
-        let record = ctx
-            .loaders()
-            .gql()?
-            .users
-            .load_one(id.clone())
-            .await
-            .gql()?;
-        Ok(Some(User::new(ctx, id, record)))
+        User::load(ctx, id).await.map(Some).gql()
     }
 }

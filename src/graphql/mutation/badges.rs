@@ -45,14 +45,17 @@ impl BadgeMutation {
             .transaction(async |conn| {
                 db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
                 let row = db::badges::insert(conn, &row).await?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::BadgeEarned,
-                    goal_id: None,
-                    badge_id: Some(row.id),
-                    summary: format!("Earned the badge \"{}\"", row.name),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::badge(
+                        &id,
+                        ActivityKind::BadgeEarned,
+                        row.id,
+                        format!("Earned the badge \"{}\"", row.name),
+                    ),
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(row)
             })
             .await

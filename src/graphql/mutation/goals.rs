@@ -49,14 +49,17 @@ impl GoalMutation {
             .transaction(async |conn| {
                 db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
                 let row = db::goals::insert(conn, &row).await?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::GoalCreated,
-                    goal_id: Some(row.id),
-                    badge_id: None,
-                    summary: format!("Created the goal \"{}\"", row.title),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::goal(
+                        &id,
+                        ActivityKind::GoalCreated,
+                        row.id,
+                        format!("Created the goal \"{}\"", row.title),
+                    ),
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(row)
             })
             .await
@@ -98,14 +101,17 @@ impl GoalMutation {
                 } else {
                     (ActivityKind::GoalUpdated, "Updated")
                 };
-                let event = NewActivity {
-                    user: &id,
-                    kind,
-                    goal_id: Some(row.id),
-                    badge_id: None,
-                    summary: format!("{verb} the goal \"{}\"", row.title),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::goal(
+                        &id,
+                        kind,
+                        row.id,
+                        format!("{verb} the goal \"{}\"", row.title),
+                    ),
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(row)
             })
             .await
@@ -132,14 +138,17 @@ impl GoalMutation {
                 let row = db::goals::delete_owned(conn, &id, goal)
                     .await?
                     .ok_or(AppError::NotFound("goal"))?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::GoalDeleted,
-                    goal_id: Some(row.id),
-                    badge_id: None,
-                    summary: format!("Deleted the goal \"{}\"", row.title),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::goal(
+                        &id,
+                        ActivityKind::GoalDeleted,
+                        row.id,
+                        format!("Deleted the goal \"{}\"", row.title),
+                    ),
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(row)
             })
             .await
@@ -193,17 +202,20 @@ impl GoalMutation {
                 let row = db::goals::update_owned(conn, &id, goal, &changes, now)
                     .await?
                     .ok_or(AppError::NotFound("goal"))?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::GoalCheckedIn,
-                    goal_id: Some(row.id),
-                    badge_id: None,
-                    summary: format!(
-                        "Checked in on the goal \"{}\" (streak {streak_count})",
-                        row.title
+                db::activity::record(
+                    conn,
+                    NewActivity::goal(
+                        &id,
+                        ActivityKind::GoalCheckedIn,
+                        row.id,
+                        format!(
+                            "Checked in on the goal \"{}\" (streak {streak_count})",
+                            row.title
+                        ),
                     ),
-                };
-                db::activity::record(conn, event, now).await?;
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(row)
             })
             .await

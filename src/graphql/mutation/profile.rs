@@ -34,27 +34,22 @@ impl ProfileMutation {
             db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
             if !changes.is_empty() {
                 db::profiles::update(conn, &id, &changes, now).await?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::ProfileUpdated,
-                    goal_id: None,
-                    badge_id: None,
-                    summary: "Updated the profile".to_owned(),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::user(
+                        &id,
+                        ActivityKind::ProfileUpdated,
+                        "Updated the profile".to_owned(),
+                    ),
+                    now,
+                )
+                .await?;
             }
             Ok::<_, AppError>(())
         })
         .await
         .gql()?;
         drop(conn);
-        let record = ctx
-            .loaders()
-            .gql()?
-            .users
-            .load_one(id.clone())
-            .await
-            .gql()?;
-        Ok(User::new(ctx, id, record))
+        User::load(ctx, id).await.gql()
     }
 }

@@ -38,14 +38,16 @@ impl SettingsMutation {
                     return Ok(db::profiles::find(conn, &id).await?);
                 }
                 let profile = db::profiles::update_preferences(conn, &id, &changes, now).await?;
-                let event = NewActivity {
-                    user: &id,
-                    kind: ActivityKind::PreferencesUpdated,
-                    goal_id: None,
-                    badge_id: None,
-                    summary: "Updated the preferences".to_owned(),
-                };
-                db::activity::record(conn, event, now).await?;
+                db::activity::record(
+                    conn,
+                    NewActivity::user(
+                        &id,
+                        ActivityKind::PreferencesUpdated,
+                        "Updated the preferences".to_owned(),
+                    ),
+                    now,
+                )
+                .await?;
                 Ok::<_, AppError>(profile)
             })
             .await
@@ -81,26 +83,21 @@ impl SettingsMutation {
                 return Ok(());
             }
             db::profiles::set_plan(conn, &id, plan.as_db(), now).await?;
-            let event = NewActivity {
-                user: &id,
-                kind: ActivityKind::PlanChanged,
-                goal_id: None,
-                badge_id: None,
-                summary: format!("Changed plan to {}", plan.as_db()),
-            };
-            db::activity::record(conn, event, now).await?;
+            db::activity::record(
+                conn,
+                NewActivity::user(
+                    &id,
+                    ActivityKind::PlanChanged,
+                    format!("Changed plan to {}", plan.as_db()),
+                ),
+                now,
+            )
+            .await?;
             Ok::<_, AppError>(())
         })
         .await
         .gql()?;
         drop(conn);
-        let record = ctx
-            .loaders()
-            .gql()?
-            .users
-            .load_one(id.clone())
-            .await
-            .gql()?;
-        Ok(User::new(ctx, id, record))
+        User::load(ctx, id).await.gql()
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::db::auth_users::UserRecord;
 use crate::db::profiles::ProfileRow;
 use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
-use crate::error::{AppError, GqlResultExt};
+use crate::error::{AppError, AppResult, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::loaders::ActivityKey;
 use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
@@ -67,6 +67,18 @@ impl User {
             access,
             now: ctx.app().clock.now(),
         }
+    }
+
+    /// `id` as stored (through the request's users loader), as the viewer
+    /// may see them; a user the service does not know has defaults.
+    pub async fn load(ctx: &Context<'_>, id: AuthUserId) -> AppResult<Self> {
+        let record = ctx.loaders()?.users.load_one(id.clone()).await?;
+        Ok(Self::new(ctx, id, record))
+    }
+
+    /// Whether the service holds a row for this user.
+    pub fn is_known(&self) -> bool {
+        self.record.is_some()
     }
 
     fn profile(&self) -> Option<&ProfileRow> {
