@@ -274,7 +274,12 @@ pub struct AuthConfig {
     )]
     pub auth_jwks_min_refresh_ms: u64,
     /// Age (seconds) after which the cached key set is downloaded again.
-    #[arg(long, env = "AUTH_JWKS_TTL_SECS", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "AUTH_JWKS_TTL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
     pub auth_jwks_ttl_secs: u64,
 }
 

@@ -90,7 +90,10 @@ impl CircuitBreaker {
         };
         if open {
             if !matches!(*inner, Inner::Open { .. }) {
-                tracing::warn!(cooldown_ms = self.cooldown.as_millis() as u64, "circuit breaker opened");
+                tracing::warn!(
+                    cooldown_ms = self.cooldown.as_millis() as u64,
+                    "circuit breaker opened"
+                );
             }
             *inner = Inner::Open {
                 until: Instant::now() + self.cooldown,

@@ -73,7 +73,10 @@ pub fn parse(body: &[u8]) -> Result<AuthEvent, Malformed> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|error| Malformed::new("invalid_json", error.to_string()))?;
     let Value::Object(object) = value else {
-        return Err(Malformed::new("invalid_json", "the body is not a JSON object"));
+        return Err(Malformed::new(
+            "invalid_json",
+            "the body is not a JSON object",
+        ));
     };
     let event = match object.get("event") {
         Some(Value::String(event)) => event.as_str(),
@@ -199,19 +202,27 @@ mod tests {
         assert_eq!(reason("{not json"), "invalid_json");
         assert_eq!(reason("[1, 2]"), "invalid_json");
         assert_eq!(
-            reason(r#"{"event": "UserBanned", "auth_user_id": "1", "occurred_at": "2026-11-21T10:00:00Z"}"#),
+            reason(
+                r#"{"event": "UserBanned", "auth_user_id": "1", "occurred_at": "2026-11-21T10:00:00Z"}"#
+            ),
             "unknown_event"
         );
         assert_eq!(
-            reason(r#"{"event": "UserDeleted", "auth_user_id": "a b", "occurred_at": "2026-11-21T10:00:00Z"}"#),
+            reason(
+                r#"{"event": "UserDeleted", "auth_user_id": "a b", "occurred_at": "2026-11-21T10:00:00Z"}"#
+            ),
             "invalid_auth_user_id"
         );
         assert_eq!(
-            reason(r#"{"event": "UserDeleted", "auth_user_id": 1.5, "occurred_at": "2026-11-21T10:00:00Z"}"#),
+            reason(
+                r#"{"event": "UserDeleted", "auth_user_id": 1.5, "occurred_at": "2026-11-21T10:00:00Z"}"#
+            ),
             "invalid_auth_user_id"
         );
         assert_eq!(
-            reason(r#"{"event": "UserCreated", "auth_user_id": "1", "email": null, "occurred_at": "2026-11-21T10:00:00Z"}"#),
+            reason(
+                r#"{"event": "UserCreated", "auth_user_id": "1", "email": null, "occurred_at": "2026-11-21T10:00:00Z"}"#
+            ),
             "missing_field"
         );
         assert_eq!(

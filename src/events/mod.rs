@@ -24,11 +24,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use lapin::message::Delivery;
-use lapin::publisher_confirm::Confirmation;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
     BasicPublishOptions, BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions,
 };
+use lapin::publisher_confirm::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ConnectionProperties};
 use rand::Rng;
@@ -166,8 +166,8 @@ impl EventConsumer {
         subscribed: &mut bool,
     ) -> Result<(), SessionError> {
         let settings = &self.settings;
-        let properties =
-            ConnectionProperties::default().with_connection_name(settings.connection_name.as_str().into());
+        let properties = ConnectionProperties::default()
+            .with_connection_name(settings.connection_name.as_str().into());
         let connection = tokio::select! {
             connected = tokio::time::timeout(
                 CONNECT_TIMEOUT,
@@ -283,11 +283,7 @@ async fn dead_letter(
 ) {
     tracing::warn!(reason = malformed.reason, detail = %malformed.detail, "dead-lettering a message");
     metrics::counter!("events_dead_lettered_total", "reason" => malformed.reason).increment(1);
-    let mut headers = delivery
-        .properties
-        .headers()
-        .clone()
-        .unwrap_or_default();
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
     headers.insert(
         DEATH_REASON_HEADER.into(),
         AMQPValue::LongString(LongString::from(malformed.reason)),

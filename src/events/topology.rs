@@ -44,7 +44,11 @@ impl Topology {
             ..QueueDeclareOptions::default()
         };
         channel
-            .queue_declare(&self.dead_letter_queue, durable_queue, FieldTable::default())
+            .queue_declare(
+                &self.dead_letter_queue,
+                durable_queue,
+                FieldTable::default(),
+            )
             .await?;
         channel
             .queue_declare(&self.queue, durable_queue, self.queue_arguments())

@@ -164,13 +164,20 @@ async fn the_breaker_opens_after_consecutive_failures_and_closes_after_a_good_tr
         assert_eq!(response.ok()["me"]["authUserId"], sub);
     }
     assert_eq!(requests(&app).await, 2);
-    assert!(app.state.auth_service.is_open(), "two failures open the breaker");
+    assert!(
+        app.state.auth_service.is_open(),
+        "two failures open the breaker"
+    );
     assert_eq!(app.state.auth_service.breaker_state(), BreakerState::Open);
 
     // Open: lookups cost nothing, and me still answers.
     let response = app.graphql_as("br-3", ME, json!({})).await;
     assert_eq!(response.ok()["me"]["username"], json!(null));
-    assert_eq!(requests(&app).await, 2, "no request while the breaker is open");
+    assert_eq!(
+        requests(&app).await,
+        2,
+        "no request while the breaker is open"
+    );
 
     // The auth-service recovers; after the cool-down a trial closes the breaker.
     app.auth_service.reset().await;

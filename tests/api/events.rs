@@ -156,8 +156,9 @@ impl Broker {
             .await
             .expect("basic.get")
         {
-            let body = serde_json::from_slice(&message.delivery.data)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&message.delivery.data).into_owned()));
+            let body = serde_json::from_slice(&message.delivery.data).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&message.delivery.data).into_owned())
+            });
             let headers = message
                 .delivery
                 .properties
@@ -181,14 +182,18 @@ impl Drop for Broker {
                 .build()
                 .expect("runtime");
             runtime.block_on(async {
-                let Ok(connection) = Connection::connect(&url, ConnectionProperties::default()).await else {
+                let Ok(connection) =
+                    Connection::connect(&url, ConnectionProperties::default()).await
+                else {
                     return;
                 };
                 let Ok(channel) = connection.create_channel().await else {
                     return;
                 };
                 for queue in [&topology.queue, &topology.dead_letter_queue] {
-                    let _ = channel.queue_delete(queue, QueueDeleteOptions::default()).await;
+                    let _ = channel
+                        .queue_delete(queue, QueueDeleteOptions::default())
+                        .await;
                 }
                 let _ = channel
                     .exchange_delete(&topology.exchange, ExchangeDeleteOptions::default())
@@ -321,17 +326,29 @@ async fn user_created_stores_the_user_and_the_api_serves_it_without_the_auth_ser
     );
 
     let response = app
-        .graphql_as("ev-created", "{ me { authUserId username email } }", json!({}))
+        .graphql_as(
+            "ev-created",
+            "{ me { authUserId username email } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         response.ok()["me"],
         json!({ "authUserId": "ev-created", "username": "ada", "email": "ada@example.com" })
     );
     assert!(
-        app.auth_service.received_requests().await.unwrap().is_empty(),
+        app.auth_service
+            .received_requests()
+            .await
+            .unwrap()
+            .is_empty(),
         "a user learned from events is not looked up"
     );
-    assert_eq!(broker.ready(&broker.topology.queue).await, 0, "acknowledged");
+    assert_eq!(
+        broker.ready(&broker.topology.queue).await,
+        0,
+        "acknowledged"
+    );
     consumer.stop().await;
 }
 
@@ -408,7 +425,9 @@ async fn a_redelivered_message_changes_nothing() {
     // A delete, the user re-created later, then the delete redelivered:
     // the user stays.
     broker.publish(&deleted("ev-redeliver", 10)).await;
-    broker.publish(&created("ev-redeliver", "ada-again", 20)).await;
+    broker
+        .publish(&created("ev-redeliver", "ada-again", 20))
+        .await;
     broker.publish(&deleted("ev-redeliver", 10)).await;
     settle(&app, &broker).await;
     assert_eq!(
@@ -416,8 +435,10 @@ async fn a_redelivered_message_changes_nothing() {
         Some("ada-again")
     );
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM auth_user_tombstones WHERE auth_user_id = 'ev-redeliver'")
-            .await,
+        app.count(
+            "SELECT count(*) AS n FROM auth_user_tombstones WHERE auth_user_id = 'ev-redeliver'"
+        )
+        .await,
         0
     );
     consumer.stop().await;
@@ -437,7 +458,8 @@ async fn user_deleted_erases_everything_and_a_tombstone_keeps_older_events_out()
     .await;
     app.create_badge(id, "First steps").await;
     app.create_goal(id, "Learn Rust").await;
-    let owned = |table: &str| format!("SELECT count(*) AS n FROM {table} WHERE auth_user_id = '{id}'");
+    let owned =
+        |table: &str| format!("SELECT count(*) AS n FROM {table} WHERE auth_user_id = '{id}'");
     assert_eq!(app.count(&owned("badges")).await, 1);
     assert_eq!(app.count(&owned("learning_goals")).await, 1);
     assert!(app.count(&owned("activity_events")).await >= 2);
@@ -448,7 +470,11 @@ async fn user_deleted_erases_everything_and_a_tombstone_keeps_older_events_out()
     })
     .await;
     for table in ["profiles", "badges", "learning_goals", "activity_events"] {
-        assert_eq!(app.count(&owned(table)).await, 0, "{table} still holds rows");
+        assert_eq!(
+            app.count(&owned(table)).await,
+            0,
+            "{table} still holds rows"
+        );
     }
     assert_eq!(
         app.count(&format!(
@@ -460,7 +486,11 @@ async fn user_deleted_erases_everything_and_a_tombstone_keeps_older_events_out()
         1
     );
     let response = app
-        .graphql("query($id: ID!) { user(authUserId: $id) { authUserId } }", json!({ "id": id }), None)
+        .graphql(
+            "query($id: ID!) { user(authUserId: $id) { authUserId } }",
+            json!({ "id": id }),
+            None,
+        )
         .await;
     assert_eq!(response.ok()["user"], Value::Null);
 
@@ -488,7 +518,11 @@ async fn user_deleted_erases_everything_and_a_tombstone_keeps_older_events_out()
     })
     .await;
     assert_eq!(app.count(&owned("auth_user_tombstones")).await, 0);
-    assert_eq!(app.count(&owned("badges")).await, 0, "the old badges stay gone");
+    assert_eq!(
+        app.count(&owned("badges")).await,
+        0,
+        "the old badges stay gone"
+    );
     consumer.stop().await;
 }
 
@@ -500,10 +534,15 @@ async fn malformed_messages_are_dead_lettered_with_their_reason_and_the_next_is_
 
     let occurred = at(0).to_rfc3339();
     let bad: Vec<(&str, String, &str)> = vec![
-        ("user.created", "{this is not json".to_owned(), "invalid_json"),
+        (
+            "user.created",
+            "{this is not json".to_owned(),
+            "invalid_json",
+        ),
         (
             "user.updated",
-            json!({ "event": "UserRenamed", "auth_user_id": "x1", "occurred_at": occurred }).to_string(),
+            json!({ "event": "UserRenamed", "auth_user_id": "x1", "occurred_at": occurred })
+                .to_string(),
             "unknown_event",
         ),
         (
@@ -531,13 +570,18 @@ async fn malformed_messages_are_dead_lettered_with_their_reason_and_the_next_is_
     let mut dead = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     while dead.len() < 4 {
-        assert!(Instant::now() < deadline, "only {} dead letters", dead.len());
+        assert!(
+            Instant::now() < deadline,
+            "only {} dead letters",
+            dead.len()
+        );
         dead.extend(broker.take_dead_letters().await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(dead.len(), 4);
     for ((_, body, reason), (dead_body, headers)) in bad.iter().zip(&dead) {
-        let expected: Value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.clone()));
+        let expected: Value =
+            serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.clone()));
         assert_eq!(&expected, dead_body, "the message is kept as sent");
         let header = headers.inner().get(DEATH_REASON_HEADER);
         assert!(
@@ -545,8 +589,16 @@ async fn malformed_messages_are_dead_lettered_with_their_reason_and_the_next_is_
             "expected reason {reason}, got {header:?}"
         );
     }
-    assert_eq!(broker.ready(&broker.topology.queue).await, 0, "nothing left to loop on");
-    assert_eq!(app.count("SELECT count(*) AS n FROM auth_users WHERE auth_user_id IN ('x1', 'x2')").await, 0);
+    assert_eq!(
+        broker.ready(&broker.topology.queue).await,
+        0,
+        "nothing left to loop on"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM auth_users WHERE auth_user_id IN ('x1', 'x2')")
+            .await,
+        0
+    );
     consumer.stop().await;
 }
 
@@ -588,7 +640,10 @@ async fn nothing_is_acknowledged_while_the_database_is_unreachable() {
         username_of(&app, "ev-db-down").await.as_deref() == Some("ada")
     })
     .await;
-    eventually("and acknowledged", || async { broker.ready(&queue).await == 0 }).await;
+    eventually("and acknowledged", || async {
+        broker.ready(&queue).await == 0
+    })
+    .await;
     consumer_b.stop().await;
 }
 
@@ -642,7 +697,13 @@ async fn the_consumer_reconnects_after_the_broker_drops_its_connection() {
     })
     .await;
 
-    rabbitmqctl(&["close_all_connections", "--vhost", &vhost.0, "test: dropping connections"]).await;
+    rabbitmqctl(&[
+        "close_all_connections",
+        "--vhost",
+        &vhost.0,
+        "test: dropping connections",
+    ])
+    .await;
     eventually("the publisher sees its connection dropped", || async {
         !broker.connection.status().connected()
     })
@@ -652,9 +713,10 @@ async fn the_consumer_reconnects_after_the_broker_drops_its_connection() {
     // Published while the consumer may still be reconnecting: kept by the
     // durable queue, handled once it is back.
     broker.publish(&created("ev-after-drop", "grace", 0)).await;
-    eventually("the message published after the drop is handled", || async {
-        username_of(&app, "ev-after-drop").await.as_deref() == Some("grace")
-    })
+    eventually(
+        "the message published after the drop is handled",
+        || async { username_of(&app, "ev-after-drop").await.as_deref() == Some("grace") },
+    )
     .await;
     consumer.stop().await;
     drop(broker);
@@ -675,9 +737,15 @@ async fn the_consumer_stops_on_shutdown_and_leaves_unhandled_messages_queued() {
 
     broker.publish(&created("ev-stop-2", "grace", 0)).await;
     let queue = broker.topology.queue.clone();
-    eventually("the message waits in the queue", || async { broker.ready(&queue).await == 1 }).await;
+    eventually("the message waits in the queue", || async {
+        broker.ready(&queue).await == 1
+    })
+    .await;
     // Check the subscription is really gone: no consumer on the queue.
-    let passive = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
     let declared = broker
         .channel
         .queue_declare(&queue, passive, FieldTable::default())

@@ -139,11 +139,20 @@ async fn an_rs256_token_verifies_with_a_key_from_the_jwks() {
     let app = app_with_jwks(None, 30_000).await;
     serve_jwks(&app, vec![key.jwk("rsa-1")]).await;
 
-    assert_eq!(me(&app, &key.token("jw-rs", Some("rsa-1"))).await, Ok("jw-rs".to_owned()));
-    assert_eq!(me(&app, &key.token("jw-rs", Some("rsa-1"))).await, Ok("jw-rs".to_owned()));
+    assert_eq!(
+        me(&app, &key.token("jw-rs", Some("rsa-1"))).await,
+        Ok("jw-rs".to_owned())
+    );
+    assert_eq!(
+        me(&app, &key.token("jw-rs", Some("rsa-1"))).await,
+        Ok("jw-rs".to_owned())
+    );
     assert_eq!(jwks_requests(&app).await, 1, "the keys are cached");
     // The shared-secret token is no good once JWKS is configured.
-    assert_eq!(me(&app, &app.token("jw-rs")).await, Err("UNAUTHENTICATED".to_owned()));
+    assert_eq!(
+        me(&app, &app.token("jw-rs")).await,
+        Err("UNAUTHENTICATED".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -153,7 +162,10 @@ async fn an_es256_token_verifies_when_es256_is_pinned() {
     let app = app_with_jwks(Some(Algorithm::ES256), 30_000).await;
     serve_jwks(&app, vec![key.jwk("ec-1"), rsa_key.jwk("rsa-1")]).await;
 
-    assert_eq!(me(&app, &key.token("jw-es", Some("ec-1"))).await, Ok("jw-es".to_owned()));
+    assert_eq!(
+        me(&app, &key.token("jw-es", Some("ec-1"))).await,
+        Ok("jw-es".to_owned())
+    );
     // An RS256 token from the same set is refused: ES256 is pinned.
     assert_eq!(
         me(&app, &rsa_key.token("jw-es", Some("rsa-1"))).await,
@@ -166,14 +178,23 @@ async fn a_token_naming_a_new_kid_refreshes_the_keys() {
     let (old, new) = rsa_keys();
     let app = app_with_jwks(None, 0).await;
     serve_jwks(&app, vec![old.jwk("2026-01")]).await;
-    assert_eq!(me(&app, &old.token("jw-rot", Some("2026-01"))).await, Ok("jw-rot".to_owned()));
+    assert_eq!(
+        me(&app, &old.token("jw-rot", Some("2026-01"))).await,
+        Ok("jw-rot".to_owned())
+    );
 
     // The auth-service rotates: the new kid is fetched on first sight.
     serve_jwks(&app, vec![old.jwk("2026-01"), new.jwk("2026-02")]).await;
-    assert_eq!(me(&app, &new.token("jw-rot", Some("2026-02"))).await, Ok("jw-rot".to_owned()));
+    assert_eq!(
+        me(&app, &new.token("jw-rot", Some("2026-02"))).await,
+        Ok("jw-rot".to_owned())
+    );
     assert_eq!(jwks_requests(&app).await, 1, "one refresh after the reset");
     // Both keys are now cached.
-    assert_eq!(me(&app, &old.token("jw-rot", Some("2026-01"))).await, Ok("jw-rot".to_owned()));
+    assert_eq!(
+        me(&app, &old.token("jw-rot", Some("2026-01"))).await,
+        Ok("jw-rot".to_owned())
+    );
     assert_eq!(jwks_requests(&app).await, 1);
 }
 
@@ -182,7 +203,10 @@ async fn random_kids_cannot_make_the_service_hammer_the_jwks() {
     let (key, _) = rsa_keys();
     let app = app_with_jwks(None, 60_000).await;
     serve_jwks(&app, vec![key.jwk("rsa-1")]).await;
-    assert_eq!(me(&app, &key.token("jw-flood", Some("rsa-1"))).await, Ok("jw-flood".to_owned()));
+    assert_eq!(
+        me(&app, &key.token("jw-flood", Some("rsa-1"))).await,
+        Ok("jw-flood".to_owned())
+    );
 
     for n in 0..20 {
         let kid = format!("random-{n}");
@@ -191,7 +215,11 @@ async fn random_kids_cannot_make_the_service_hammer_the_jwks() {
             Err("UNAUTHENTICATED".to_owned())
         );
     }
-    assert_eq!(jwks_requests(&app).await, 1, "no download within the minimum interval");
+    assert_eq!(
+        jwks_requests(&app).await,
+        1,
+        "no download within the minimum interval"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +233,10 @@ async fn a_token_signed_with_the_wrong_key_is_refused() {
         me(&app, &other.token("jw-wrong", Some("rsa-1"))).await,
         Err("UNAUTHENTICATED".to_owned())
     );
-    assert_eq!(me(&app, &published.token("jw-wrong", Some("rsa-1"))).await, Ok("jw-wrong".to_owned()));
+    assert_eq!(
+        me(&app, &published.token("jw-wrong", Some("rsa-1"))).await,
+        Ok("jw-wrong".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -216,7 +247,10 @@ async fn an_hs256_token_is_refused_while_rs256_is_pinned() {
     let secret = URL_SAFE_NO_PAD.encode(crate::helpers::TEST_SECRET);
     serve_jwks(
         &app,
-        vec![key.jwk("rsa-1"), json!({ "kty": "oct", "kid": "hmac-1", "k": secret })],
+        vec![
+            key.jwk("rsa-1"),
+            json!({ "kty": "oct", "kid": "hmac-1", "k": secret }),
+        ],
     )
     .await;
 
@@ -243,9 +277,16 @@ async fn an_hs256_token_is_refused_while_rs256_is_pinned() {
     )
     .expect("sign");
     assert_eq!(me(&app, &with_oct).await, Err("UNAUTHENTICATED".to_owned()));
-    assert_eq!(jwks_requests(&app).await, 0, "a token of the wrong alg fetches nothing");
+    assert_eq!(
+        jwks_requests(&app).await,
+        0,
+        "a token of the wrong alg fetches nothing"
+    );
 
-    assert_eq!(me(&app, &key.token("jw-confused", Some("rsa-1"))).await, Ok("jw-confused".to_owned()));
+    assert_eq!(
+        me(&app, &key.token("jw-confused", Some("rsa-1"))).await,
+        Ok("jw-confused".to_owned())
+    );
 }
 
 #[tokio::test]
