@@ -70,7 +70,8 @@ pub struct Cli {
 /// What the binary does.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve GraphQL over HTTP (the default).
+    /// Serve GraphQL over HTTP (the default), with the event consumer
+    /// beside it unless `CONSUMER_ENABLED=false`.
     Serve,
     /// Consume the auth-service's events only (no HTTP server), until
     /// SIGINT or SIGTERM.

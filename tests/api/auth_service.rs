@@ -150,7 +150,7 @@ async fn the_breaker_opens_after_consecutive_failures_and_closes_after_a_good_tr
     let app = TestApp::spawn_with(|config| {
         config.auth.auth_service_retries = 0;
         config.auth.auth_service_breaker_threshold = 2;
-        config.auth.auth_service_breaker_cooldown_ms = 800;
+        config.auth.auth_service_breaker_cooldown_ms = 2000;
     })
     .await;
     Mock::given(method("GET"))
