@@ -175,6 +175,28 @@ impl EventConsumer {
             ) => connected.map_err(|_| SessionError::ConnectTimeout)??,
             () = shutdown.cancelled() => return Ok(()),
         };
+        let result = self.consume_on(&connection, shutdown, subscribed).await;
+        // On shutdown, and after a failure that left the connection up (a
+        // refused declaration closes only the channel): close it, so no
+        // connection leaks across reconnects. The broker requeues whatever
+        // was delivered and not acknowledged.
+        if connection.status().connected()
+            && let Err(error) = connection.close(200, "user-service consumer closing").await
+        {
+            tracing::debug!(%error, "closing the broker connection failed");
+        }
+        result
+    }
+
+    /// Declares the topology, subscribes and handles deliveries on
+    /// `connection` until shutdown (`Ok`) or a broker failure (`Err`).
+    async fn consume_on(
+        &self,
+        connection: &Connection,
+        shutdown: &CancellationToken,
+        subscribed: &mut bool,
+    ) -> Result<(), SessionError> {
+        let settings = &self.settings;
         let channel = connection.create_channel().await?;
         settings.topology.declare(&channel).await?;
         channel
@@ -195,33 +217,26 @@ impl EventConsumer {
         self.status.set(true);
         tracing::info!(prefetch = settings.prefetch, "event consumer subscribed");
 
-        let ended = loop {
+        loop {
             let next = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break Ok(()),
+                () = shutdown.cancelled() => break,
                 next = consumer.next() => next,
             };
             match next {
                 Some(Ok(delivery)) => self.process(&channel, delivery, shutdown).await,
-                Some(Err(error)) => break Err(SessionError::Broker(error)),
-                None => break Err(SessionError::StreamEnded),
-            }
-        };
-        if ended.is_ok() {
-            // Stop deliveries, then close; unacknowledged prefetched
-            // messages go back to the queue.
-            let tag = consumer.tag();
-            if let Err(error) = channel
-                .basic_cancel(tag.as_str(), BasicCancelOptions::default())
-                .await
-            {
-                tracing::debug!(%error, "cancelling the subscription failed");
-            }
-            if let Err(error) = connection.close(200, "user-service shutting down").await {
-                tracing::debug!(%error, "closing the broker connection failed");
+                Some(Err(error)) => return Err(SessionError::Broker(error)),
+                None => return Err(SessionError::StreamEnded),
             }
         }
-        ended
+        // Shutdown: stop deliveries first; the message in hand is done.
+        if let Err(error) = channel
+            .basic_cancel(consumer.tag().as_str(), BasicCancelOptions::default())
+            .await
+        {
+            tracing::debug!(%error, "cancelling the subscription failed");
+        }
+        Ok(())
     }
 
     /// Decides the fate of one delivery.
