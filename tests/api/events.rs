@@ -606,7 +606,7 @@ async fn malformed_messages_are_dead_lettered_with_their_reason_and_the_next_is_
 async fn nothing_is_acknowledged_while_the_database_is_unreachable() {
     let app = TestApp::spawn().await;
     let broker = Broker::new().await;
-    // Consumer A: a database on a closed port.
+    // Consumer A: a database on a closed port, and a prefetch of 2.
     let unreachable = Database::pool(&DatabaseConfig {
         database_pool_size: 0,
         database_max_overflow: 2,
@@ -615,31 +615,46 @@ async fn nothing_is_acknowledged_while_the_database_is_unreachable() {
     })
     .await
     .expect("pool");
-    let consumer_a = RunningConsumer::start(broker.settings(), unreachable.pool, &app);
+    let settings = ConsumerSettings {
+        prefetch: 2,
+        ..broker.settings()
+    };
+    let consumer_a = RunningConsumer::start(settings, unreachable.pool, &app);
 
-    broker.publish(&created("ev-db-down", "ada", 0)).await;
+    let ids: Vec<String> = (1..=5).map(|n| format!("ev-db-down-{n}")).collect();
+    for id in &ids {
+        broker.publish(&created(id, "ada", 0)).await;
+    }
     let queue = broker.topology.queue.clone();
-    eventually("consumer A holds the message", || async {
-        broker.ready(&queue).await == 0
+    eventually("consumer A holds exactly its prefetch", || async {
+        broker.ready(&queue).await == 3
     })
     .await;
-    // Let A fail against the database a few times (pool timeout 1 s).
+    // Let A fail against the database a few times (pool timeout 1 s); the
+    // prefetch bound holds meanwhile.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(stored_user(&app, "ev-db-down").await.is_none());
+    assert_eq!(
+        broker.ready(&queue).await,
+        3,
+        "no more than the prefetch is taken"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM auth_users").await, 0);
 
-    // A stops without having acknowledged: the message is back in the queue.
+    // A stops without having acknowledged: every message is back.
     consumer_a.stop().await;
-    eventually("the message is back in the queue", || async {
-        broker.ready(&queue).await == 1
+    eventually("the messages are back in the queue", || async {
+        broker.ready(&queue).await == 5
     })
     .await;
 
-    // Consumer B, with the real database, handles it.
+    // Consumer B, with the real database, handles them all.
     let consumer_b = consume(&app, &broker);
-    eventually("the message is handled", || async {
-        username_of(&app, "ev-db-down").await.as_deref() == Some("ada")
-    })
-    .await;
+    for id in &ids {
+        eventually("each message is handled", || async {
+            username_of(&app, id).await.as_deref() == Some("ada")
+        })
+        .await;
+    }
     eventually("and acknowledged", || async {
         broker.ready(&queue).await == 0
     })
