@@ -13,10 +13,24 @@
 //! | `DATABASE_CREATE` | `true` | create the database at start-up when it is missing |
 //! | `RUN_MIGRATIONS` | `true` | apply pending migrations at start-up |
 //! | `RABBITMQ_URL` | `amqp://guest:guest@127.0.0.1:5672/%2f` | the broker |
+//! | `RABBITMQ_EXCHANGE` | `auth.events` | the auth-service's topic exchange |
+//! | `RABBITMQ_QUEUE` | `user-service.auth-events` | the queue this service consumes |
+//! | `RABBITMQ_DEAD_LETTER_QUEUE` | `<RABBITMQ_QUEUE>.dead` | where malformed messages go |
+//! | `RABBITMQ_PREFETCH` | `16` | unacknowledged messages the broker may hand the consumer at once |
+//! | `CONSUMER_ENABLED` | `true` | whether `serve` runs the event consumer beside the HTTP server |
+//! | `CONSUMER_RETRY_MAX_MS` | `30000` | longest pause between reconnect / database retry attempts |
 //! | `AUTH_SERVICE_URL` | `http://127.0.0.1:8000` | the auth-service's HTTP API |
+//! | `AUTH_SERVICE_TIMEOUT_MS` | `800` | connect and total timeout of one auth-service request |
+//! | `AUTH_SERVICE_RETRIES` | `2` | extra attempts after a transient failure (timeout, refused, 5xx, 429) |
+//! | `AUTH_SERVICE_BUDGET_MS` | `2000` | the most one lookup may take, retries included |
+//! | `AUTH_SERVICE_BREAKER_THRESHOLD` | `5` | consecutive failed lookups that open the circuit breaker |
+//! | `AUTH_SERVICE_BREAKER_COOLDOWN_MS` | `30000` | how long the breaker stays open before one trial lookup |
 //! | `JWT_SECRET` (alias `SECRET_KEY`) | a development secret | HS256 key |
 //! | `AUTH_JWKS_URL` | unset | the auth-service's JWKS, for RS256/ES256 |
 //! | `JWT_ALGORITHM` | `HS256` (`RS256` with JWKS) | the one accepted algorithm |
+//! | `AUTH_JWKS_TIMEOUT_MS` | `2000` | timeout of one JWKS download |
+//! | `AUTH_JWKS_MIN_REFRESH_MS` | `30000` | at most one JWKS download per this interval when tokens name unknown `kid`s |
+//! | `AUTH_JWKS_TTL_SECS` | `3600` | age after which the cached key set is downloaded again |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | unset | checked when set |
 //! | `JWT_USER_CLAIM` | `sub` | the claim holding the user id |
 //! | `ALLOWED_ORIGINS` | `http://localhost:3000,http://localhost:5173` | CORS origins (exact match, comma separated) |
@@ -56,8 +70,12 @@ pub struct Cli {
 /// What the binary does.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve GraphQL over HTTP (the default).
+    /// Serve GraphQL over HTTP (the default), with the event consumer
+    /// beside it unless `CONSUMER_ENABLED=false`.
     Serve,
+    /// Consume the auth-service's events only (no HTTP server), until
+    /// SIGINT or SIGTERM.
+    Consume,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the GraphQL SDL (the subgraph schema) to stdout.
@@ -112,6 +130,8 @@ pub struct Config {
     pub auth: AuthConfig,
     #[command(flatten)]
     pub http: HttpConfig,
+    #[command(flatten)]
+    pub events: EventsConfig,
 
     #[arg(
         long,
@@ -211,6 +231,57 @@ pub struct AuthConfig {
         global = true
     )]
     pub auth_service_timeout_ms: u64,
+    /// Extra attempts after a transient auth-service failure.
+    #[arg(long, env = "AUTH_SERVICE_RETRIES", default_value_t = 2, global = true)]
+    pub auth_service_retries: u32,
+    /// The most one lookup may take, retries included, in milliseconds.
+    #[arg(
+        long,
+        env = "AUTH_SERVICE_BUDGET_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub auth_service_budget_ms: u64,
+    /// Consecutive failed lookups that open the circuit breaker.
+    #[arg(
+        long,
+        env = "AUTH_SERVICE_BREAKER_THRESHOLD",
+        default_value_t = 5,
+        global = true
+    )]
+    pub auth_service_breaker_threshold: u32,
+    /// How long the open breaker refuses lookups, in milliseconds.
+    #[arg(
+        long,
+        env = "AUTH_SERVICE_BREAKER_COOLDOWN_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub auth_service_breaker_cooldown_ms: u64,
+    /// Timeout of one JWKS download, in milliseconds.
+    #[arg(
+        long,
+        env = "AUTH_JWKS_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub auth_jwks_timeout_ms: u64,
+    /// At most one JWKS download per this many milliseconds for unknown `kid`s.
+    #[arg(
+        long,
+        env = "AUTH_JWKS_MIN_REFRESH_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub auth_jwks_min_refresh_ms: u64,
+    /// Age (seconds) after which the cached key set is downloaded again.
+    #[arg(
+        long,
+        env = "AUTH_JWKS_TTL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub auth_jwks_ttl_secs: u64,
 }
 
 impl AuthConfig {
@@ -265,6 +336,51 @@ pub struct HttpConfig {
         global = true
     )]
     pub graphql_loader_delay_ms: u64,
+}
+
+/// The RabbitMQ consumer of the auth-service's events.
+#[derive(Debug, Clone, Args)]
+pub struct EventsConfig {
+    #[arg(
+        long,
+        env = "RABBITMQ_EXCHANGE",
+        default_value = "auth.events",
+        global = true
+    )]
+    pub rabbitmq_exchange: String,
+    #[arg(
+        long,
+        env = "RABBITMQ_QUEUE",
+        default_value = "user-service.auth-events",
+        global = true
+    )]
+    pub rabbitmq_queue: String,
+    /// Default: the queue's name followed by `.dead`.
+    #[arg(long, env = "RABBITMQ_DEAD_LETTER_QUEUE", global = true)]
+    pub rabbitmq_dead_letter_queue: Option<String>,
+    #[arg(long, env = "RABBITMQ_PREFETCH", default_value_t = 16, global = true)]
+    pub rabbitmq_prefetch: u16,
+    /// Whether `serve` also runs the consumer.
+    #[arg(long, env = "CONSUMER_ENABLED", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub consumer_enabled: bool,
+    /// Longest pause between two reconnect or database retry attempts, in
+    /// milliseconds.
+    #[arg(
+        long,
+        env = "CONSUMER_RETRY_MAX_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub consumer_retry_max_ms: u64,
+}
+
+impl EventsConfig {
+    /// The dead-letter queue's name.
+    pub fn dead_letter_queue(&self) -> String {
+        self.rabbitmq_dead_letter_queue
+            .clone()
+            .unwrap_or_else(|| format!("{}.dead", self.rabbitmq_queue))
+    }
 }
 
 fn parse_algorithm(value: &str) -> Result<Algorithm, String> {

@@ -7,7 +7,8 @@
 //! - [`auth`]: token verification and the mutation guard;
 //! - [`graphql`]: schema, resolvers, inputs and dataloaders;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
-//! - [`clients`]: the auth-service HTTP client;
+//! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
+//! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
 //! - [`domain`], [`clock`], [`error`], [`telemetry`]: the shared pieces.
 
 pub mod app;
@@ -18,17 +19,17 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod schema;
 pub mod streak;
 pub mod telemetry;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::{AppState, AppStateInner};
 use auth::TokenVerifier;
-use clients::auth_service::AuthServiceClient;
+use clients::auth_service::{AuthServiceClient, AuthServiceSettings};
 use clock::SharedClock;
 use config::Config;
 use db::Database;
@@ -36,11 +37,8 @@ use db::Database;
 /// Builds the application state from a validated configuration and an
 /// opened database.
 pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::Result<AppState> {
-    let verifier = TokenVerifier::new(&config.auth, &config.effective_secret());
-    let auth_service = AuthServiceClient::new(
-        &config.auth.auth_service_url,
-        Duration::from_millis(config.auth.auth_service_timeout_ms),
-    )?;
+    let verifier = TokenVerifier::from_config(&config.auth, &config.effective_secret())?;
+    let auth_service = AuthServiceClient::new(AuthServiceSettings::from_config(&config.auth))?;
     Ok(AppState::new(AppStateInner {
         config,
         db,

@@ -4,9 +4,11 @@
 use anyhow::Context as _;
 use clap::Parser;
 use rand::RngCore;
+use tokio_util::sync::CancellationToken;
 use user_service::auth::{self, TokenRequest};
 use user_service::config::{Cli, Command};
 use user_service::db::{self, Database};
+use user_service::events::{ConsumerSettings, EventConsumer};
 use user_service::{app, build_state, graphql, system_clock, telemetry};
 
 #[tokio::main]
@@ -26,8 +28,37 @@ async fn main() -> anyhow::Result<()> {
             let database = Database::connect(&config.database)
                 .await
                 .context("database set-up failed")?;
-            let state = build_state(config.clone(), database, system_clock())?;
-            app::serve(&config, app::router(state)).await?;
+            let state = build_state(config.clone(), database.clone(), system_clock())?;
+            let shutdown = shutdown_token();
+            let consumer = config.events.consumer_enabled.then(|| {
+                let consumer = EventConsumer::new(
+                    ConsumerSettings::from_config(&config),
+                    database.pool.clone(),
+                    system_clock(),
+                );
+                let shutdown = shutdown.clone();
+                tokio::spawn(async move { consumer.run(shutdown).await })
+            });
+            let served = app::serve(&config, app::router(state)).await;
+            // The server has drained (or failed to start): stop the consumer
+            // too, letting it finish the message in hand.
+            shutdown.cancel();
+            if let Some(consumer) = consumer {
+                consumer.await.context("event consumer crashed")?;
+            }
+            served?;
+        }
+        Command::Consume => {
+            telemetry::init(config.is_production());
+            let database = Database::connect(&config.database)
+                .await
+                .context("database set-up failed")?;
+            let consumer = EventConsumer::new(
+                ConsumerSettings::from_config(&config),
+                database.pool,
+                system_clock(),
+            );
+            consumer.run(shutdown_token()).await;
         }
         Command::Migrate => {
             telemetry::init(config.is_production());
@@ -58,4 +89,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A token cancelled on SIGINT or SIGTERM.
+fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        cancel.cancel();
+    });
+    token
 }

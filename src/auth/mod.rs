@@ -6,8 +6,10 @@
 //! anonymous.
 
 pub mod guard;
+pub mod jwks;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -20,6 +22,7 @@ use crate::domain::AuthUserId;
 use crate::error::AppError;
 
 pub use guard::SelfOrAdmin;
+use jwks::{JwksCache, JwksSettings};
 
 /// The role that grants admin rights.
 pub const ADMIN_ROLE: &str = "admin";
@@ -78,10 +81,19 @@ impl From<TokenError> for AppError {
     }
 }
 
+/// Where verification keys come from.
+#[derive(Clone)]
+enum KeySource {
+    /// The shared HMAC secret.
+    Secret(DecodingKey),
+    /// The auth-service's JWKS.
+    Jwks(Arc<JwksCache>),
+}
+
 /// Verifies tokens with the configured key and rules.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: DecodingKey,
+    keys: KeySource,
     validation: Validation,
     user_claim: String,
 }
@@ -96,6 +108,25 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 impl TokenVerifier {
+    /// The verifier `config` asks for: keys from the JWKS at
+    /// `AUTH_JWKS_URL` when set, else the shared `secret`.
+    pub fn from_config(config: &AuthConfig, secret: &SecretString) -> Result<Self, reqwest::Error> {
+        let Some(url) = &config.auth_jwks_url else {
+            return Ok(Self::new(config, secret));
+        };
+        let cache = JwksCache::new(JwksSettings {
+            url: url.clone(),
+            algorithm: config.algorithm(),
+            timeout: Duration::from_millis(config.auth_jwks_timeout_ms.max(1)),
+            min_refresh: Duration::from_millis(config.auth_jwks_min_refresh_ms),
+            ttl: Duration::from_secs(config.auth_jwks_ttl_secs.max(1)),
+        })?;
+        Ok(Self {
+            keys: KeySource::Jwks(Arc::new(cache)),
+            ..Self::new(config, secret)
+        })
+    }
+
     /// A verifier for HMAC tokens signed with `secret`.
     pub fn new(config: &AuthConfig, secret: &SecretString) -> Self {
         let algorithm = config.algorithm();
@@ -113,7 +144,7 @@ impl TokenVerifier {
             None => validation.validate_aud = false,
         }
         Self {
-            key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            keys: KeySource::Secret(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
             validation,
             user_claim: config.jwt_user_claim.clone(),
         }
@@ -136,9 +167,21 @@ impl TokenVerifier {
         self.verify(token).await.map(Viewer::User)
     }
 
-    /// Verifies one token.
+    /// Verifies one token. Its `alg` must be the pinned algorithm, checked
+    /// before any key is looked up (no algorithm confusion, and no JWKS
+    /// download for a token that cannot pass).
     pub async fn verify(&self, token: &str) -> Result<AuthenticatedUser, TokenError> {
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)?;
+        let header = jsonwebtoken::decode_header(token)?;
+        if !self.validation.algorithms.contains(&header.alg) {
+            return Err(TokenError::Invalid(
+                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into(),
+            ));
+        }
+        let key = match &self.keys {
+            KeySource::Secret(key) => key.clone(),
+            KeySource::Jwks(cache) => cache.key(header.kid.as_deref()).await?,
+        };
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation)?;
         claims_to_user(&data.claims, &self.user_claim)
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::db::profiles::ProfileRow;
 use crate::domain::AuthUserId;
@@ -91,4 +91,131 @@ pub async fn tombstone(
         .first(conn)
         .await
         .optional()
+}
+
+/// What applying an auth-service event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventEffect {
+    /// The event changed the stored state.
+    Applied,
+    /// The event was older than (or as old as) what is stored: nothing
+    /// changed. Redeliveries end here.
+    Stale,
+}
+
+/// Serialises the event transactions of one user, across consumers and
+/// processes, so a concurrent create and delete cannot interleave.
+async fn lock_user(conn: &mut AsyncPgConnection, id: &AuthUserId) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 727274))")
+        .bind::<diesel::sql_types::Text, _>(id.as_str())
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Applies a `UserCreated` or `UserUpdated` event that happened at
+/// `occurred_at`, in one transaction: the reference row is inserted or
+/// updated (and the profile created) unless the stored row or the user's
+/// tombstone is as new or newer. An event newer than the tombstone brings
+/// the user back and removes the tombstone (last writer wins by
+/// `occurred_at`).
+#[tracing::instrument(skip(conn, details, now), fields(auth_user_id = %id))]
+pub async fn apply_user_upsert(
+    conn: &mut AsyncPgConnection,
+    id: &AuthUserId,
+    details: &AuthUserDetails,
+    occurred_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<EventEffect> {
+    conn.transaction(async |conn| {
+        lock_user(conn, id).await?;
+        if let Some(deleted_at) = tombstone(conn, id).await? {
+            if occurred_at <= deleted_at {
+                return Ok(EventEffect::Stale);
+            }
+            diesel::delete(auth_user_tombstones::table.find(id.as_str()))
+                .execute(conn)
+                .await?;
+        }
+        let upsert = diesel::insert_into(auth_users::table)
+            .values((
+                auth_users::auth_user_id.eq(id.as_str()),
+                auth_users::username.eq(details.username.as_deref()),
+                auth_users::email.eq(details.email.as_deref()),
+                auth_users::source_event_at.eq(occurred_at),
+                auth_users::created_at.eq(now),
+                auth_users::updated_at.eq(now),
+            ))
+            .on_conflict(auth_users::auth_user_id)
+            .do_update()
+            .set((
+                auth_users::username.eq(details.username.as_deref()),
+                auth_users::email.eq(details.email.as_deref()),
+                auth_users::source_event_at.eq(occurred_at),
+                auth_users::updated_at.eq(now),
+            ));
+        // Only an older (or token-made) row is overwritten.
+        let changed = diesel::query_dsl::methods::FilterDsl::filter(
+            upsert,
+            auth_users::source_event_at
+                .is_null()
+                .or(auth_users::source_event_at.lt(occurred_at)),
+        )
+        .execute(conn)
+        .await?;
+        if changed == 0 {
+            return Ok(EventEffect::Stale);
+        }
+        crate::db::profiles::ensure(conn, id, now).await?;
+        Ok(EventEffect::Applied)
+    })
+    .await
+}
+
+/// Applies a `UserDeleted` event that happened at `occurred_at`, in one
+/// transaction: erases the user (every owned row goes with the reference
+/// row, ON DELETE CASCADE) and keeps a tombstone holding the newest
+/// deletion time. A user recreated by a newer event is left alone.
+#[tracing::instrument(skip(conn), fields(auth_user_id = %id))]
+pub async fn apply_user_deleted(
+    conn: &mut AsyncPgConnection,
+    id: &AuthUserId,
+    occurred_at: DateTime<Utc>,
+) -> QueryResult<EventEffect> {
+    conn.transaction(async |conn| {
+        lock_user(conn, id).await?;
+        let newer_row = diesel::select(diesel::dsl::exists(
+            auth_users::table
+                .find(id.as_str())
+                .filter(auth_users::source_event_at.gt(occurred_at)),
+        ))
+        .get_result::<bool>(conn)
+        .await?;
+        if newer_row {
+            return Ok(EventEffect::Stale);
+        }
+        let erased = diesel::delete(auth_users::table.find(id.as_str()))
+            .execute(conn)
+            .await?;
+        let previous = tombstone(conn, id).await?;
+        if previous.is_some_and(|deleted_at| deleted_at >= occurred_at) {
+            return Ok(if erased > 0 {
+                EventEffect::Applied
+            } else {
+                EventEffect::Stale
+            });
+        }
+        diesel::insert_into(auth_user_tombstones::table)
+            .values((
+                auth_user_tombstones::auth_user_id.eq(id.as_str()),
+                auth_user_tombstones::deleted_at.eq(occurred_at),
+            ))
+            .on_conflict(auth_user_tombstones::auth_user_id)
+            .do_update()
+            .set(auth_user_tombstones::deleted_at.eq(occurred_at))
+            .execute(conn)
+            .await?;
+        Ok(EventEffect::Applied)
+    })
+    .await
 }
