@@ -5,6 +5,7 @@
 //! - [`config`]: the typed configuration (environment, `.env`, flags);
 //! - [`app`]: state, router, HTTP handlers and graceful shutdown;
 //! - [`auth`]: token verification and the mutation guard;
+//! - [`http`]: the HTTP surface: GraphQL over HTTP, limits, observability, status;
 //! - [`graphql`]: schema, resolvers, inputs and dataloaders;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`clients`]: the auth-service HTTP client;
@@ -19,6 +20,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod schema;
 pub mod telemetry;
 
