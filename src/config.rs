@@ -22,7 +22,7 @@
 //! | `ALLOWED_ORIGINS` | `http://localhost:3000,http://localhost:5173` | CORS origins (exact match, comma separated) |
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | `1048576` | request body limit (413 above it) |
-//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `12` / `5000` | document limits |
+//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `15` / `5000` | document limits |
 //! | `GRAPHQL_LOADER_DELAY_MS` | `2` | how long a dataloader gathers keys before a batch |
 //! | `GRAPHQL_MAX_ALIASES` | `30` | aliases per document |
 //! | `GRAPHQL_MAX_DIRECTIVES` | `10` | directives per field |
@@ -258,7 +258,7 @@ pub struct HttpConfig {
     pub enable_introspection: Option<bool>,
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
-    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 12, global = true)]
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 15, global = true)]
     pub graphql_max_depth: usize,
     #[arg(
         long,

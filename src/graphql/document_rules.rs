@@ -33,6 +33,11 @@ impl QueriesOnly {
     }
 }
 
+/// Request data the extension fills with the name of the document's only
+/// named operation, for metric labels when the request names none.
+#[derive(Debug, Clone, Default)]
+pub struct OperationSlot(pub Arc<std::sync::OnceLock<String>>);
+
 /// The extension factory.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentRules {
@@ -122,6 +127,13 @@ impl Extension for DocumentRules {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        if let (Some(slot), DocumentOperations::Multiple(operations)) =
+            (ctx.data_opt::<OperationSlot>(), &document.operations)
+            && operations.len() == 1
+            && let Some(name) = operations.keys().next()
+        {
+            let _ = slot.0.set(name.to_string());
+        }
         let census = census(&document);
         if census.aliases > self.max_aliases {
             return Err(refusal(

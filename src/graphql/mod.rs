@@ -55,7 +55,7 @@ pub struct SchemaLimits {
 impl Default for SchemaLimits {
     fn default() -> Self {
         Self {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 5000,
             max_aliases: 30,
             max_directives: 10,

@@ -29,7 +29,7 @@ use crate::app::HttpState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
 use crate::graphql::Loaders;
-use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, QueriesOnly};
+use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::http::limits::{ClientAddr, RetryAfter};
 use crate::http::observability::{OperationLabel, count_error};
 
@@ -356,13 +356,10 @@ pub async fn graphql_get(
     .await
 }
 
-fn operation_label(batch: &BatchRequest) -> OperationLabel {
-    match batch {
-        BatchRequest::Single(request) => {
-            OperationLabel::from_name(request.operation_name.as_deref())
-        }
-        BatchRequest::Batch(_) => OperationLabel("batch".to_owned()),
-    }
+/// The metric label of one operation: the operation name the request sent,
+/// else the name of the document's only operation, else `anonymous`.
+fn operation_label(sent: Option<&str>, slot: &OperationSlot) -> OperationLabel {
+    OperationLabel::from_name(sent.or_else(|| slot.0.get().map(String::as_str)))
 }
 
 /// A request error: no data, and only errors that belong to no field.
@@ -397,17 +394,22 @@ async fn execute(
     {
         return too_many_requests(media, retry, "user");
     }
-    let label = operation_label(&batch);
+    let slot = OperationSlot::default();
     let pool = &state.app.db.pool;
     let delay = Duration::from_millis(state.app.config.http.graphql_loader_delay_ms);
     let prepare = |request: async_graphql::Request| {
         let request = request
             .data(viewer.clone())
-            .data(Loaders::new(pool, delay));
+            .data(Loaders::new(pool, delay))
+            .data(slot.clone());
         match &queries_only {
             Some(queries_only) => request.data(queries_only.clone()),
             None => request,
         }
+    };
+    let single_name = match &batch {
+        BatchRequest::Single(request) => Some(request.operation_name.clone()),
+        BatchRequest::Batch(_) => None,
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
@@ -416,8 +418,12 @@ async fn execute(
         }
     };
     let timeout = Duration::from_millis(state.app.config.http.request_timeout_ms);
-    let Ok(response) = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await
-    else {
+    let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
+    let label = match single_name {
+        Some(sent) => operation_label(sent.as_deref(), &slot),
+        None => OperationLabel("batch".to_owned()),
+    };
+    let Ok(response) = executed else {
         tracing::warn!(timeout_ms = timeout.as_millis(), "GraphQL request timed out");
         let mut response = refusal(
             media,
