@@ -54,7 +54,7 @@ const resolvers = {
   },
 };
 
-const coursesServer = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers }) });
+const coursesServer = new ApolloServer({ schema: buildSubgraphSchema([{ typeDefs, resolvers }]) });
 const { url: coursesUrl } = await startStandaloneServer(coursesServer, {
   listen: { host: '127.0.0.1', port: 0 },
 });
