@@ -281,19 +281,34 @@ pub struct HttpConfig {
     #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30, global = true)]
     pub graphql_max_aliases: usize,
     /// Most directives on one field.
-    #[arg(long, env = "GRAPHQL_MAX_DIRECTIVES", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_DIRECTIVES",
+        default_value_t = 10,
+        global = true
+    )]
     pub graphql_max_directives: usize,
     /// Most operations in one batched POST.
     #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10, global = true)]
     pub graphql_max_batch: usize,
     /// How long one GraphQL request may run, in milliseconds.
-    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
     pub request_timeout_ms: u64,
     /// Requests a minute one client address may send to `/graphql` (0: off).
     #[arg(long, env = "RATE_LIMIT_PER_IP", default_value_t = 1200, global = true)]
     pub rate_limit_per_ip: u32,
     /// Requests a minute one authenticated user may send (0: off).
-    #[arg(long, env = "RATE_LIMIT_PER_USER", default_value_t = 600, global = true)]
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_USER",
+        default_value_t = 600,
+        global = true
+    )]
     pub rate_limit_per_user: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (the one
     /// the trusted proxy in front of the service appended).
@@ -314,7 +329,12 @@ pub struct HttpConfig {
     pub enable_metrics: bool,
     /// How long `/ready` and `/db/status` wait for each dependency, in
     /// milliseconds.
-    #[arg(long, env = "READINESS_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    #[arg(
+        long,
+        env = "READINESS_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
     pub readiness_timeout_ms: u64,
 }
 

@@ -105,9 +105,7 @@ fn census(document: &ExecutableDocument) -> Census {
 /// a mutation.
 fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => {
-            operation.node.ty == OperationType::Mutation
-        }
+        (DocumentOperations::Single(operation), _) => operation.node.ty == OperationType::Mutation,
         (DocumentOperations::Multiple(operations), Some(name)) => operations
             .get(name)
             .is_some_and(|operation| operation.node.ty == OperationType::Mutation),

@@ -122,6 +122,15 @@ pub fn refusal(media: ResponseMedia, status: StatusCode, code: &str, message: &s
     response
 }
 
+fn boxed_refusal(
+    media: ResponseMedia,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Box<Response> {
+    Box::new(refusal(media, status, code, message))
+}
+
 fn unauthenticated(media: ResponseMedia, error: &AppError) -> Response {
     let mut response = refusal(
         media,
@@ -195,9 +204,9 @@ fn admit(
     state: &HttpState,
     headers: &HeaderMap,
     client: ClientAddr,
-) -> Result<ResponseMedia, Response> {
+) -> Result<ResponseMedia, Box<Response>> {
     let media = negotiate(headers).ok_or_else(|| {
-        refusal(
+        boxed_refusal(
             ResponseMedia::Json,
             StatusCode::NOT_ACCEPTABLE,
             code::BAD_USER_INPUT,
@@ -210,10 +219,10 @@ fn admit(
     if from_router != Some(true)
         && let Err(retry) = state.rate_limits.check_ip(client.0)
     {
-        return Err(too_many_requests(media, retry, "ip"));
+        return Err(Box::new(too_many_requests(media, retry, "ip")));
     }
     if from_router == Some(false) {
-        return Err(refusal(
+        return Err(boxed_refusal(
             media,
             StatusCode::FORBIDDEN,
             code::FORBIDDEN,
@@ -221,7 +230,7 @@ fn admit(
         ));
     }
     if state.app.config.http.csrf_prevention && csrf_suspect(headers) {
-        return Err(refusal(
+        return Err(boxed_refusal(
             media,
             StatusCode::BAD_REQUEST,
             code::BAD_USER_INPUT,
@@ -240,7 +249,7 @@ pub async fn graphql_post(
 ) -> Response {
     let media = match admit(&state, &headers, client) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -332,7 +341,7 @@ pub async fn graphql_get(
 ) -> Response {
     let media = match admit(&state, &headers, client) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some(request) = parse_get(query.as_deref().unwrap_or("")) else {
         return refusal(
@@ -424,7 +433,10 @@ async fn execute(
         None => OperationLabel("batch".to_owned()),
     };
     let Ok(response) = executed else {
-        tracing::warn!(timeout_ms = timeout.as_millis(), "GraphQL request timed out");
+        tracing::warn!(
+            timeout_ms = timeout.as_millis(),
+            "GraphQL request timed out"
+        );
         let mut response = refusal(
             media,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -534,10 +546,7 @@ mod tests {
             HeaderValue::from_static("text/plain;charset=utf-8"),
         );
         assert!(csrf_suspect(&headers));
-        headers.insert(
-            "apollo-require-preflight",
-            HeaderValue::from_static("true"),
-        );
+        headers.insert("apollo-require-preflight", HeaderValue::from_static("true"));
         assert!(!csrf_suspect(&headers));
         let mut json = HeaderMap::new();
         json.insert(

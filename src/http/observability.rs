@@ -199,14 +199,19 @@ impl<B> MakeSpan<B> for RequestSpan {
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics_endpoint(State(state): State<HttpState>) -> Response {
     let Some(handle) = prometheus() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable\n").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable\n",
+        )
+            .into_response();
     };
     let db = &state.app.db;
     let pool = db.pool.state();
     metrics::gauge!("db_pool_size").set(f64::from(pool.connections));
     metrics::gauge!("db_pool_idle").set(f64::from(pool.idle_connections));
-    metrics::gauge!("db_pool_in_use")
-        .set(f64::from(pool.connections.saturating_sub(pool.idle_connections)));
+    metrics::gauge!("db_pool_in_use").set(f64::from(
+        pool.connections.saturating_sub(pool.idle_connections),
+    ));
     metrics::gauge!("db_pool_max").set(f64::from(db.max_connections));
     handle.run_upkeep();
     (

@@ -97,10 +97,17 @@ async fn tcp_reachable(url: &str, default_port: u16, timeout: Duration) -> bool 
     let Some(host) = url.host_str() else {
         return false;
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = url.port_or_known_default().unwrap_or(default_port);
     matches!(
-        tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await,
+        tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port))
+        )
+        .await,
         Ok(Ok(_))
     )
 }

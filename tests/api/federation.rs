@@ -33,7 +33,10 @@ async fn service_sdl_links_federation_v2_and_keys_user_by_auth_user_id() {
         sdl.contains("@link(") && sdl.contains("https://specs.apollo.dev/federation/v2."),
         "{sdl}"
     );
-    assert!(sdl.contains("type User @key(fields: \"authUserId\")"), "{sdl}");
+    assert!(
+        sdl.contains("type User @key(fields: \"authUserId\")"),
+        "{sdl}"
+    );
 }
 
 #[tokio::test]
@@ -332,7 +335,10 @@ async fn apollo_gateway_composes_users_with_courses_and_batches_the_entity_fetch
     direct.headers_mut().remove("authorization");
     app.request(direct).await.ok();
     let one = app.statements() - before;
-    assert_eq!(statements, one, "three authors through the gateway vs one direct");
+    assert_eq!(
+        statements, one,
+        "three authors through the gateway vs one direct"
+    );
 
     // Around the gateway, the subgraph refuses.
     let direct = client

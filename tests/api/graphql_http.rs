@@ -147,7 +147,9 @@ async fn router_only_mode_needs_the_shared_secret() {
         if let Some(presented) = presented {
             request = request.header("router-authorization", presented);
         }
-        let response = app.request(request.body(json_body(body.clone())).unwrap()).await;
+        let response = app
+            .request(request.body(json_body(body.clone())).unwrap())
+            .await;
         assert_eq!(response.status, StatusCode::FORBIDDEN, "{presented:?}");
         assert_eq!(response.error_code(), Some("FORBIDDEN"));
     }
@@ -183,7 +185,10 @@ async fn batches_are_answered_up_to_the_cap_and_a_batch_of_1000_is_refused() {
     assert_eq!(response.body[1]["data"]["user"], Value::Null);
 
     let before = app.statements();
-    let abusive = Value::Array(vec![json!({ "query": "{ user(authUserId: \"x\") { authUserId } }" }); 1000]);
+    let abusive = Value::Array(vec![
+        json!({ "query": "{ user(authUserId: \"x\") { authUserId } }" });
+        1000
+    ]);
     let response = app
         .request(post().body(json_body(abusive.clone())).unwrap())
         .await;
@@ -257,7 +262,8 @@ async fn automatic_persisted_queries_register_then_answer_by_hash() {
 async fn a_persisted_mutation_is_refused_over_get() {
     let app = TestApp::spawn().await;
     let token = app.token("pat");
-    let mutation = "mutation { createGoal(authUserId: \"pat\", input: { title: \"Sneaky\" }) { id } }";
+    let mutation =
+        "mutation { createGoal(authUserId: \"pat\", input: { title: \"Sneaky\" }) { id } }";
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(mutation) } });
     let register = json!({ "query": mutation, "extensions": extensions });
     app.request(
@@ -268,7 +274,10 @@ async fn a_persisted_mutation_is_refused_over_get() {
     )
     .await
     .ok();
-    assert_eq!(app.count("SELECT count(*) AS n FROM learning_goals").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM learning_goals").await,
+        1
+    );
 
     let uri = format!("/graphql?extensions={}", encode(&extensions.to_string()));
     let response = app
@@ -282,5 +291,8 @@ async fn a_persisted_mutation_is_refused_over_get() {
         .await;
     assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers["allow"], "POST");
-    assert_eq!(app.count("SELECT count(*) AS n FROM learning_goals").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM learning_goals").await,
+        1
+    );
 }

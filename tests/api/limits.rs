@@ -49,7 +49,12 @@ async fn absurd_nesting_is_refused_by_the_parser() {
     let app = TestApp::spawn().await;
     let query = format!("{}{}", "{ a ".repeat(5000), "}".repeat(5000));
     let response = app.graphql(&query, json!({}), None).await;
-    assert_eq!(response.error_code(), Some("GRAPHQL_PARSE_FAILED"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("GRAPHQL_PARSE_FAILED"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -60,7 +65,9 @@ async fn thousands_of_aliases_are_refused_before_execution() {
         .collect();
     let before = app.statements();
     let start = Instant::now();
-    let response = app.graphql(&format!("{{ {fields} }}"), json!({}), None).await;
+    let response = app
+        .graphql(&format!("{{ {fields} }}"), json!({}), None)
+        .await;
     assert!(start.elapsed() < FAST, "took {:?}", start.elapsed());
     assert_eq!(response.error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
     assert!(
@@ -160,7 +167,9 @@ async fn the_defaults_admit_the_graphiql_introspection_query() {
     let app = TestApp::spawn().await;
     let response = app.graphql(INTROSPECTION, json!({}), None).await;
     assert!(
-        response.ok()["__schema"]["types"].as_array().is_some_and(|types| !types.is_empty())
+        response.ok()["__schema"]["types"]
+            .as_array()
+            .is_some_and(|types| !types.is_empty())
     );
 }
 
@@ -174,9 +183,17 @@ async fn a_slow_request_times_out_with_503() {
     .await;
     let start = Instant::now();
     let response = app
-        .graphql("{ user(authUserId: \"slow\") { authUserId } }", json!({}), None)
+        .graphql(
+            "{ user(authUserId: \"slow\") { authUserId } }",
+            json!({}),
+            None,
+        )
         .await;
-    assert!(start.elapsed() < Duration::from_millis(1_500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(1_500),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.error_code(), Some("SERVICE_UNAVAILABLE"));
 }
@@ -199,10 +216,14 @@ async fn rate_limit_per_client_address_answers_429_with_retry_after() {
     })
     .await;
     for _ in 0..3 {
-        let response = app.request(from("203.0.113.9").body(typename()).unwrap()).await;
+        let response = app
+            .request(from("203.0.113.9").body(typename()).unwrap())
+            .await;
         assert_eq!(response.status, StatusCode::OK);
     }
-    let limited = app.request(from("203.0.113.9").body(typename()).unwrap()).await;
+    let limited = app
+        .request(from("203.0.113.9").body(typename()).unwrap())
+        .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = limited.headers["retry-after"]
         .to_str()
@@ -213,7 +234,9 @@ async fn rate_limit_per_client_address_answers_429_with_retry_after() {
     assert!(limited.error_code().is_some());
     // Another client is not affected; nor is a spoofed first entry, since
     // only the proxy's (last) entry counts.
-    let other = app.request(from("203.0.113.10").body(typename()).unwrap()).await;
+    let other = app
+        .request(from("203.0.113.10").body(typename()).unwrap())
+        .await;
     assert_eq!(other.status, StatusCode::OK);
     let spoofed = app
         .request(from("198.51.100.1, 203.0.113.9").body(typename()).unwrap())
