@@ -11,6 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
 use diesel_async::AsyncConnection;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -145,6 +146,7 @@ pub fn router(app: AppState) -> Router {
         .route_layer(middleware::from_fn(observability::track_requests))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(observability::panic_response))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

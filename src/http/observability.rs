@@ -196,6 +196,23 @@ impl<B> MakeSpan<B> for RequestSpan {
     }
 }
 
+/// The answer to a handler that panicked: logged here (once), answered as
+/// an opaque `INTERNAL_SERVER_ERROR` in the GraphQL error shape.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "a request handler panicked");
+    crate::http::graphql::refusal(
+        crate::http::graphql::ResponseMedia::Json,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        crate::error::code::INTERNAL_SERVER_ERROR,
+        "internal server error",
+    )
+}
+
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics_endpoint(State(state): State<HttpState>) -> Response {
     let Some(handle) = prometheus() else {

@@ -128,21 +128,12 @@ fn ensure_node_modules() {
         "the gateway test needs Node.js 20+ on PATH (`node` not found: {node:?}); \
          install Node and npm, then re-run `cargo test`"
     );
-    let marker = dir.join("node_modules/.package-lock.json");
-    let fresh = match (
-        std::fs::metadata(&marker).and_then(|meta| meta.modified()),
-        std::fs::metadata(dir.join("package-lock.json")).and_then(|meta| meta.modified()),
-    ) {
-        (Ok(installed), Ok(locked)) => installed >= locked,
-        _ => false,
-    };
-    if fresh {
+    if node_modules_fresh(&dir) {
         return;
     }
     // Serialise installs between test processes.
-    let lock_path = dir.join(".npm-ci.lock");
-    let _lock = FileLock::acquire(&lock_path);
-    if marker.exists() {
+    let _lock = FileLock::acquire(&dir.join(".npm-ci.lock"));
+    if node_modules_fresh(&dir) {
         return;
     }
     let status = std::process::Command::new("npm")
@@ -156,11 +147,30 @@ fn ensure_node_modules() {
     );
 }
 
+/// Whether `node_modules` was installed from the current lock file.
+fn node_modules_fresh(dir: &Path) -> bool {
+    let modified = |path: PathBuf| std::fs::metadata(path).and_then(|meta| meta.modified());
+    match (
+        modified(dir.join("node_modules/.package-lock.json")),
+        modified(dir.join("package-lock.json")),
+    ) {
+        (Ok(installed), Ok(locked)) => installed >= locked,
+        _ => false,
+    }
+}
+
 /// A crude cross-process lock: a file created exclusively, removed on drop.
 struct FileLock(PathBuf);
 
 impl FileLock {
     fn acquire(path: &Path) -> Self {
+        // A lock left by a killed run is stale after 10 minutes.
+        let stale = std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > Duration::from_secs(600)));
+        if stale {
+            let _ = std::fs::remove_file(path);
+        }
         for _ in 0..600 {
             if std::fs::OpenOptions::new()
                 .write(true)

@@ -87,6 +87,29 @@ async fn thousands_of_aliases_are_refused_before_execution() {
 }
 
 #[tokio::test]
+async fn piles_of_directives_on_one_field_are_refused() {
+    let app = TestApp::spawn().await;
+    let directives = "@include(if: true) ".repeat(1000);
+    let response = app
+        .graphql(&format!("{{ __typename {directives} }}"), json!({}), None)
+        .await;
+    assert_eq!(
+        response.error_code(),
+        Some("GRAPHQL_PARSE_FAILED"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("number of directives"),
+        "{}",
+        response.body
+    );
+}
+
+#[tokio::test]
 async fn a_few_aliases_are_fine() {
     let app = TestApp::spawn().await;
     let response = app
