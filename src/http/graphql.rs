@@ -432,6 +432,7 @@ async fn execute(
         Some(sent) => operation_label(sent.as_deref(), &slot),
         None => OperationLabel("batch".to_owned()),
     };
+    tracing::Span::current().record("operation", label.0.as_str());
     let Ok(response) = executed else {
         tracing::warn!(
             timeout_ms = timeout.as_millis(),

@@ -175,8 +175,8 @@ pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// The span of one request: method, path and request id (never the query
-/// string, which may carry variables).
+/// The span of one request: method, path, request id and, for GraphQL, the
+/// operation label (never the query string, which may carry variables).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestSpan;
 
@@ -192,6 +192,7 @@ impl<B> MakeSpan<B> for RequestSpan {
             method = %request.method(),
             path = %request.uri().path(),
             request_id = %request_id,
+            operation = tracing::field::Empty,
         )
     }
 }
