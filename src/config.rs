@@ -36,8 +36,19 @@
 //! | `ALLOWED_ORIGINS` | `http://localhost:3000,http://localhost:5173` | CORS origins (exact match, comma separated) |
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | `1048576` | request body limit (413 above it) |
-//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `12` / `5000` | document limits |
+//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `15` / `5000` | document limits |
 //! | `GRAPHQL_LOADER_DELAY_MS` | `2` | how long a dataloader gathers keys before a batch |
+//! | `GRAPHQL_MAX_ALIASES` | `30` | aliases per document |
+//! | `GRAPHQL_MAX_DIRECTIVES` | `10` | directives per field |
+//! | `GRAPHQL_MAX_BATCH` | `10` | operations per batched POST |
+//! | `REQUEST_TIMEOUT_MS` | `10000` | how long one GraphQL request may run (503 after) |
+//! | `RATE_LIMIT_PER_IP` / `RATE_LIMIT_PER_USER` | `1200` / `600` | requests a minute to `/graphql` per client address / per token subject (0: off; 429 + `Retry-After` above) |
+//! | `TRUST_X_FORWARDED_FOR` | `false` | take the client address from the last `X-Forwarded-For` entry |
+//! | `ROUTER_SECRET` | unset | router-only mode: `/graphql` needs it in `Router-Authorization` |
+//! | `CSRF_PREVENTION` | `true` | refuse simple requests without a preflight-forcing header |
+//! | `APQ_CACHE_SIZE` | `1000` | automatic persisted queries kept (0: APQ off) |
+//! | `ENABLE_METRICS` | `true` | serve `/metrics` |
+//! | `READINESS_TIMEOUT_MS` | `2000` | how long `/ready` and `/db/status` wait for a dependency |
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -318,7 +329,7 @@ pub struct HttpConfig {
     pub enable_introspection: Option<bool>,
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
-    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 12, global = true)]
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 15, global = true)]
     pub graphql_max_depth: usize,
     #[arg(
         long,
@@ -336,6 +347,66 @@ pub struct HttpConfig {
         global = true
     )]
     pub graphql_loader_delay_ms: u64,
+    /// Most aliases a document may use (counted over all its operations and
+    /// fragments).
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub graphql_max_aliases: usize,
+    /// Most directives on one field.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_DIRECTIVES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub graphql_max_directives: usize,
+    /// Most operations in one batched POST.
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10, global = true)]
+    pub graphql_max_batch: usize,
+    /// How long one GraphQL request may run, in milliseconds.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
+    /// Requests a minute one client address may send to `/graphql` (0: off).
+    #[arg(long, env = "RATE_LIMIT_PER_IP", default_value_t = 1200, global = true)]
+    pub rate_limit_per_ip: u32,
+    /// Requests a minute one authenticated user may send (0: off).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_USER",
+        default_value_t = 600,
+        global = true
+    )]
+    pub rate_limit_per_user: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (the one
+    /// the trusted proxy in front of the service appended).
+    #[arg(long, env = "TRUST_X_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_x_forwarded_for: bool,
+    /// When set, `/graphql` answers only requests carrying it in
+    /// `Router-Authorization` (router-only mode).
+    #[arg(long, env = "ROUTER_SECRET", global = true, hide_env_values = true)]
+    pub router_secret: Option<SecretString>,
+    /// Refuse simple (CSRF-prone) requests, as Apollo's `csrfPrevention`.
+    #[arg(long, env = "CSRF_PREVENTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub csrf_prevention: bool,
+    /// Automatic persisted queries kept in memory (0: APQ off).
+    #[arg(long, env = "APQ_CACHE_SIZE", default_value_t = 1000, global = true)]
+    pub apq_cache_size: usize,
+    /// Serve `/metrics`.
+    #[arg(long, env = "ENABLE_METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub enable_metrics: bool,
+    /// How long `/ready` and `/db/status` wait for each dependency, in
+    /// milliseconds.
+    #[arg(
+        long,
+        env = "READINESS_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub readiness_timeout_ms: u64,
 }
 
 /// The RabbitMQ consumer of the auth-service's events.

@@ -5,6 +5,7 @@
 //! - [`config`]: the typed configuration (environment, `.env`, flags);
 //! - [`app`]: state, router, HTTP handlers and graceful shutdown;
 //! - [`auth`]: token verification and the mutation guard;
+//! - [`http`]: the HTTP surface: GraphQL over HTTP, limits, observability, status;
 //! - [`graphql`]: schema, resolvers, inputs and dataloaders;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod http;
 pub mod schema;
 pub mod streak;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 
 mod absent_variables;
 pub mod cursor;
+pub mod document_rules;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
@@ -12,6 +13,9 @@ pub mod types;
 
 use std::sync::Arc;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
@@ -39,15 +43,26 @@ pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
 pub struct SchemaLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Most directives on one field.
+    pub max_directives: usize,
+    /// Whether `__schema` / `__type` are answered (federation's `_service`
+    /// always is: the gateway needs it).
     pub introspection: bool,
+    /// Automatic persisted queries kept in memory; 0 turns APQ off.
+    pub apq_cache_size: usize,
 }
 
 impl Default for SchemaLimits {
     fn default() -> Self {
         Self {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 5000,
+            max_aliases: 30,
+            max_directives: 10,
             introspection: true,
+            apq_cache_size: 1000,
         }
     }
 }
@@ -71,15 +86,25 @@ pub fn sdl() -> String {
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }
 
-/// The schema that serves requests.
+/// The schema that serves requests. Introspection stays enabled in the
+/// engine (async-graphql would otherwise also hide federation's `_service`);
+/// [`document_rules::DocumentRules`] refuses `__schema` / `__type` instead
+/// when `limits.introspection` is off.
 pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
     let mut builder = schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
-    if !limits.introspection {
-        builder = builder.disable_introspection();
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
+        .extension(document_rules::DocumentRules {
+            max_aliases: limits.max_aliases,
+            introspection: limits.introspection,
+        });
+    if let Some(size) = std::num::NonZeroUsize::new(limits.apq_cache_size) {
+        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            size.get(),
+        )));
     }
     builder.finish()
 }
@@ -155,6 +180,9 @@ impl Extension for ErrorCodes {
             .map(|error| {
                 if has_code(&error) {
                     error
+                } else if error.message == "PersistedQueryNotFound" {
+                    // Apollo clients send the full query on this code.
+                    with_code(error, code::PERSISTED_QUERY_NOT_FOUND)
                 } else if error.path.is_empty() {
                     with_code(error, code::GRAPHQL_VALIDATION_FAILED)
                 } else if ["Failed to parse", "Invalid value", "Expected input type"]

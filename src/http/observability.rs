@@ -1,0 +1,243 @@
+//! Observability: the Prometheus recorder (installed once per process),
+//! `/metrics`, the per-request metrics middleware, and the request span that
+//! carries the request id (`x-request-id`, generated when absent and echoed
+//! in the response).
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tower_http::trace::MakeSpan;
+
+use crate::app::HttpState;
+
+/// The header carrying the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Longest request id taken from a client; a longer or non-printable one is
+/// replaced by a generated id.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Latency buckets of `http_request_duration_seconds`, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process-wide Prometheus handle, installing the recorder on first
+/// use (tests build many routers in one process: the first one installs).
+/// `None` when another recorder was installed first.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    PROMETHEUS
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".to_owned()),
+                    &LATENCY_BUCKETS,
+                )
+                .ok()?;
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    describe_metrics();
+                    Some(handle)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the Prometheus recorder could not be installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Describes every metric of the service and registers the counters other
+/// parts emit (events) so that they show up, at 0, before the first event.
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method, route, status and GraphQL operation name"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency, by method, route and GraphQL operation name"
+    );
+    describe_counter!("graphql_errors_total", "GraphQL errors answered, by code");
+    describe_counter!(
+        "rate_limited_total",
+        "requests refused with 429, by limiter (ip or user)"
+    );
+    describe_counter!("db_statements_total", "SQL statements sent by the pool");
+    describe_gauge!("db_pool_size", "connections open in the pool");
+    describe_gauge!("db_pool_idle", "idle connections in the pool");
+    describe_gauge!("db_pool_in_use", "connections in use");
+    describe_gauge!("db_pool_max", "most connections the pool opens");
+    describe_counter!(
+        "events_consumed_total",
+        "auth-service events consumed from RabbitMQ"
+    );
+    describe_counter!(
+        "events_dead_lettered_total",
+        "auth-service events dead-lettered (malformed or unknown)"
+    );
+    for name in [
+        "events_consumed_total",
+        "events_dead_lettered_total",
+        "db_statements_total",
+        "graphql_errors_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+}
+
+/// The GraphQL operation a response answered, for metric labels; set by
+/// the GraphQL handler as a response extension.
+#[derive(Debug, Clone)]
+pub struct OperationLabel(pub String);
+
+impl OperationLabel {
+    /// A bounded label for a client-supplied operation name: the name when
+    /// it is a plain GraphQL name of at most 64 characters, else `invalid`;
+    /// `anonymous` without a name.
+    pub fn from_name(name: Option<&str>) -> Self {
+        let label = match name {
+            None => "anonymous",
+            Some(name)
+                if !name.is_empty()
+                    && name.len() <= 64
+                    && name
+                        .bytes()
+                        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_') =>
+            {
+                name
+            }
+            Some(_) => "invalid",
+        };
+        Self(label.to_owned())
+    }
+}
+
+/// Counts a GraphQL error by its code.
+pub fn count_error(code: &str) {
+    metrics::counter!("graphql_errors_total", "code" => code.to_owned()).increment(1);
+}
+
+/// Records `http_requests_total` and `http_request_duration_seconds` for
+/// every routed request.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let operation = response
+        .extensions()
+        .get::<OperationLabel>()
+        .map_or_else(String::new, |label| label.0.clone());
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(
+        "http_requests_total",
+        "method" => method.clone(),
+        "path" => path.clone(),
+        "status" => status,
+        "operation" => operation.clone(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "http_request_duration_seconds",
+        "method" => method,
+        "path" => path,
+        "operation" => operation,
+    )
+    .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// Drops a client-supplied request id that is too long or not printable
+/// ASCII, so that `SetRequestId` generates one instead.
+pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
+    let bad = request.headers().get(REQUEST_ID).is_some_and(|value| {
+        value.len() > MAX_REQUEST_ID_LEN
+            || value.is_empty()
+            || !value.as_bytes().iter().all(|byte| byte.is_ascii_graphic())
+    });
+    if bad {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// The span of one request: method, path, request id and, for GraphQL, the
+/// operation label (never the query string, which may carry variables).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &axum::http::Request<B>) -> tracing::Span {
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id = %request_id,
+            operation = tracing::field::Empty,
+        )
+    }
+}
+
+/// The answer to a handler that panicked: logged here (once), answered as
+/// an opaque `INTERNAL_SERVER_ERROR` in the GraphQL error shape.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "a request handler panicked");
+    crate::http::graphql::refusal(
+        crate::http::graphql::ResponseMedia::Json,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        crate::error::code::INTERNAL_SERVER_ERROR,
+        "internal server error",
+    )
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics_endpoint(State(state): State<HttpState>) -> Response {
+    let Some(handle) = prometheus() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable\n",
+        )
+            .into_response();
+    };
+    let db = &state.app.db;
+    let pool = db.pool.state();
+    metrics::gauge!("db_pool_size").set(f64::from(pool.connections));
+    metrics::gauge!("db_pool_idle").set(f64::from(pool.idle_connections));
+    metrics::gauge!("db_pool_in_use").set(f64::from(
+        pool.connections.saturating_sub(pool.idle_connections),
+    ));
+    metrics::gauge!("db_pool_max").set(f64::from(db.max_connections));
+    handle.run_upkeep();
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        handle.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,95 @@
+// Test-only: a small `courses` subgraph (whose `Course.author` is a
+// reference to the user-service's `User` entity) and an Apollo gateway
+// composing it with the user-service, both on loopback ports chosen by the
+// system. Started by tests/api/federation.rs, which reads the one JSON line
+// this prints ({"gateway": url, "courses": url}) and closes our stdin to stop
+// us (we also exit when the parent dies, since stdin then closes).
+//
+// Environment: USERS_URL (the user-service's /graphql), ROUTER_SECRET
+// (optional: sent as `Router-Authorization` to the user-service).
+
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { parse } from 'graphql';
+
+const usersUrl = process.env.USERS_URL;
+if (!usersUrl) {
+  console.error('USERS_URL is required');
+  process.exit(2);
+}
+const routerSecret = process.env.ROUTER_SECRET;
+
+const courses = [
+  { id: 'c1', title: 'Rust for GraphQL', authorId: 'ada' },
+  { id: 'c2', title: 'Federation in practice', authorId: 'grace' },
+  { id: 'c3', title: 'PostgreSQL internals', authorId: 'linus' },
+  { id: 'c4', title: 'Async Rust', authorId: 'ada' },
+];
+
+const typeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+
+  type Course @key(fields: "id") {
+    id: ID!
+    title: String!
+    author: User!
+  }
+
+  type User @key(fields: "authUserId", resolvable: false) {
+    authUserId: ID!
+  }
+
+  type Query {
+    courses: [Course!]!
+  }
+`);
+
+const resolvers = {
+  Query: { courses: () => courses },
+  Course: {
+    __resolveReference: (ref) => courses.find((course) => course.id === ref.id),
+    author: (course) => ({ __typename: 'User', authUserId: course.authorId }),
+  },
+};
+
+const coursesServer = new ApolloServer({ schema: buildSubgraphSchema([{ typeDefs, resolvers }]) });
+const { url: coursesUrl } = await startStandaloneServer(coursesServer, {
+  listen: { host: '127.0.0.1', port: 0 },
+});
+
+class UsersDataSource extends RemoteGraphQLDataSource {
+  willSendRequest({ request }) {
+    if (routerSecret) {
+      request.http.headers.set('Router-Authorization', routerSecret);
+    }
+  }
+}
+
+const gateway = new ApolloGateway({
+  supergraphSdl: new IntrospectAndCompose({
+    subgraphs: [
+      { name: 'users', url: usersUrl },
+      { name: 'courses', url: coursesUrl },
+    ],
+  }),
+  buildService: ({ name, url }) =>
+    name === 'users' ? new UsersDataSource({ url }) : new RemoteGraphQLDataSource({ url }),
+});
+
+const gatewayServer = new ApolloServer({ gateway });
+const { url: gatewayUrl } = await startStandaloneServer(gatewayServer, {
+  listen: { host: '127.0.0.1', port: 0 },
+});
+
+console.log(JSON.stringify({ gateway: gatewayUrl, courses: coursesUrl }));
+
+const stop = async () => {
+  await Promise.allSettled([gatewayServer.stop(), coursesServer.stop()]);
+  process.exit(0);
+};
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.resume();
+process.on('SIGTERM', stop);
