@@ -23,7 +23,8 @@ use crate::config::Config;
 use crate::db::auth_users::AuthUserDetails;
 use crate::db::{self, Database, PooledConnection};
 use crate::domain::AuthUserId;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::events::ConsumerStatus;
 use crate::graphql::{self, AppSchema, SchemaLimits};
 use crate::http::limits::{RateLimits, cors_layer};
 use crate::http::{graphql as graphql_http, observability, status};
@@ -39,6 +40,8 @@ pub struct AppStateInner {
     pub verifier: TokenVerifier,
     pub clock: SharedClock,
     pub auth_service: AuthServiceClient,
+    /// Set by the event consumer running in this process, if any.
+    pub consumer: ConsumerStatus,
 }
 
 impl Deref for AppState {
@@ -61,14 +64,19 @@ impl AppState {
 
     /// What the auth-service says of `id`, asked only when the service has
     /// no row for `id` yet (`None` otherwise, or when it cannot tell). Call
-    /// it before a transaction, never inside one.
+    /// it before a transaction, never inside one. `UNAUTHENTICATED` for a
+    /// user the auth-service has deleted (a tombstone and no row).
     pub async fn details_if_unknown(&self, id: &AuthUserId) -> AppResult<Option<AuthUserDetails>> {
-        let known = {
+        {
             let mut conn = self.conn().await?;
-            db::auth_users::exists(&mut conn, id).await?
-        };
-        if known {
-            return Ok(None);
+            if db::auth_users::exists(&mut conn, id).await? {
+                return Ok(None);
+            }
+            // The auth-service deleted this user: a token issued before the
+            // deletion must not bring them back.
+            if db::auth_users::tombstone(&mut conn, id).await?.is_some() {
+                return Err(AppError::Unauthenticated("this user has been deleted"));
+            }
         }
         Ok(match self.auth_service.fetch_user(id).await {
             Lookup::Found(details) => Some(details),

@@ -47,6 +47,7 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         verifier,
         clock,
         auth_service,
+        consumer: events::ConsumerStatus::default(),
     }))
 }
 

@@ -35,7 +35,8 @@ async fn main() -> anyhow::Result<()> {
                     ConsumerSettings::from_config(&config),
                     database.pool.clone(),
                     system_clock(),
-                );
+                )
+                .with_status(state.consumer.clone());
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move { consumer.run(shutdown).await })
             });

@@ -124,6 +124,13 @@ impl EventConsumer {
         }
     }
 
+    /// Reports the connection through `status` (the application state's
+    /// handle, so `/ready` can tell).
+    pub fn with_status(mut self, status: ConsumerStatus) -> Self {
+        self.status = status;
+        self
+    }
+
     /// A handle telling whether the consumer is connected.
     pub fn status(&self) -> ConsumerStatus {
         self.status.clone()

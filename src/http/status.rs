@@ -117,17 +117,31 @@ fn up_down(up: bool) -> &'static str {
 }
 
 /// `GET /ready`: 200 when the database answers and every migration is
-/// applied, else 503. The broker and the auth-service are reported (a TCP
-/// connect) but do not change readiness: the service answers without them.
+/// applied, else 503. The broker and the auth-service are reported but do
+/// not change readiness (the service answers without them): the broker by
+/// the consumer's connection when this process consumes, else a TCP
+/// connect; the auth-service `down` while its circuit breaker is open, else
+/// a TCP connect.
 pub async fn ready(State(state): State<HttpState>) -> Response {
     let app = &state.app;
     let timeout = Duration::from_millis(app.config.http.readiness_timeout_ms);
     let probe_timeout = timeout.min(Duration::from_millis(500));
     let broker_url = app.config.rabbitmq_url.expose_secret().to_owned();
+    let consumes = app.config.events.consumer_enabled;
+    let breaker_open = app.auth_service.is_open();
     let (database, broker, auth_service) = tokio::join!(
         database_status(app, timeout),
-        tcp_reachable(&broker_url, 5672, probe_timeout),
-        tcp_reachable(&app.config.auth.auth_service_url, 80, probe_timeout),
+        async {
+            if consumes && app.consumer.is_connected() {
+                true
+            } else {
+                tcp_reachable(&broker_url, 5672, probe_timeout).await
+            }
+        },
+        async {
+            !breaker_open
+                && tcp_reachable(&app.config.auth.auth_service_url, 80, probe_timeout).await
+        },
     );
     let ready = database.reachable && database.pending_migrations == 0;
     let status = if ready {
@@ -143,8 +157,16 @@ pub async fn ready(State(state): State<HttpState>) -> Response {
                 "schema_version": database.schema_version,
                 "pending_migrations": database.pending_migrations,
             },
-            "broker": { "status": up_down(broker), "required": false },
-            "auth_service": { "status": up_down(auth_service), "required": false },
+            "broker": {
+                "status": up_down(broker),
+                "required": false,
+                "consumer_connected": consumes.then(|| app.consumer.is_connected()),
+            },
+            "auth_service": {
+                "status": up_down(auth_service),
+                "required": false,
+                "circuit_breaker": if breaker_open { "open" } else { "closed" },
+            },
         }
     });
     (status, Json(body)).into_response()

@@ -175,6 +175,8 @@ async fn the_defaults_admit_users_with_100_ids_and_every_nested_field() {
                 goals { id title description status streakCount lastCheckInOn createdAt updatedAt }
                 inProgress: goals(status: IN_PROGRESS) { id title }
                 preferences { profileVisibility emailNotifications timezone weeklyGoalTarget }
+                stats { badgeCount goalCount goalsCompleted goalsInProgress longestStreak lastActiveAt }
+                activity(first: 100) { id kind occurredAt goalId badgeId summary }
                 __typename
             } }",
             json!({ "ids": ids }),
@@ -183,6 +185,46 @@ async fn the_defaults_admit_users_with_100_ids_and_every_nested_field() {
         .await;
     let users = response.ok()["users"].as_array().expect("users").clone();
     assert_eq!(users.len(), 100);
+}
+
+#[tokio::test]
+async fn the_defaults_admit_a_full_search_page_with_every_nested_field() {
+    let app = TestApp::spawn().await;
+    for n in 0..3 {
+        let id = format!("searchable-{n}");
+        app.graphql_as(
+            &id,
+            "mutation($id: ID!) { updateProfile(authUserId: $id, input: { displayName: \"Searchable\" }) { authUserId } }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+        app.create_goal(&id, "Goal").await;
+    }
+    let response = app
+        .graphql(
+            "{ searchUsers(query: \"searchable\", first: 50) {
+                edges { cursor node {
+                    authUserId username displayName bio skills headline location websiteUrl avatarUrl
+                    plan createdAt email
+                    badges { id name description iconUrl dateAchieved }
+                    goals { id title description status streakCount lastCheckInOn createdAt updatedAt }
+                    preferences { profileVisibility emailNotifications timezone weeklyGoalTarget }
+                    stats { badgeCount goalCount goalsCompleted goalsInProgress longestStreak lastActiveAt }
+                    activity(first: 100) { id kind occurredAt goalId badgeId summary }
+                } }
+                pageInfo { hasNextPage endCursor }
+            } }",
+            json!({}),
+            Some(&app.admin_token()),
+        )
+        .await;
+    let edges = response.ok()["searchUsers"]["edges"]
+        .as_array()
+        .expect("edges")
+        .clone();
+    assert_eq!(edges.len(), 3);
+    assert_eq!(edges[0]["node"]["stats"]["goalCount"], 1);
 }
 
 #[tokio::test]

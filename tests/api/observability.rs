@@ -88,8 +88,36 @@ async fn ready_is_200_when_the_database_answers() {
             ready.body
         );
     }
-    // The stub auth-service listens.
+    // The stub auth-service listens and its breaker is closed.
     assert_eq!(ready.body["checks"]["auth_service"]["status"], "up");
+    assert_eq!(
+        ready.body["checks"]["auth_service"]["circuit_breaker"],
+        "closed"
+    );
+}
+
+#[tokio::test]
+async fn ready_reports_an_open_auth_service_breaker_without_going_unready() {
+    let app = TestApp::spawn_with(|config| {
+        config.auth.auth_service_breaker_threshold = 1;
+        config.auth.auth_service_retries = 0;
+    })
+    .await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(500))
+        .mount(&app.auth_service)
+        .await;
+    // A user the service has not met: the lookup fails and opens the breaker.
+    app.graphql_as("newcomer", "{ me { authUserId } }", serde_json::json!({}))
+        .await
+        .ok();
+    let ready = app.request(get("/ready")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(ready.body["checks"]["auth_service"]["status"], "down");
+    assert_eq!(
+        ready.body["checks"]["auth_service"]["circuit_breaker"],
+        "open"
+    );
 }
 
 #[tokio::test]

@@ -397,3 +397,33 @@ async fn an_unreachable_database_is_service_unavailable_without_details() {
         .await;
     assert_eq!(response.error_code(), Some("SERVICE_UNAVAILABLE"));
 }
+
+#[tokio::test]
+async fn a_deleted_users_token_does_not_bring_them_back() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn().await;
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "INSERT INTO auth_user_tombstones (auth_user_id, deleted_at) VALUES ('gone', now())",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let response = app
+        .graphql_as("gone", "{ me { authUserId } }", json!({}))
+        .await;
+    assert_eq!(response.error_code(), Some("UNAUTHENTICATED"));
+    let response = app
+        .graphql_as(
+            "gone",
+            "mutation { createGoal(authUserId: \"gone\", input: { title: \"Back\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.error_code(), Some("UNAUTHENTICATED"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM auth_users").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM learning_goals").await,
+        0
+    );
+}
