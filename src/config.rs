@@ -37,7 +37,7 @@
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | `1048576` | request body limit (413 above it) |
 //! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `15` / `5000` | document limits |
-//! | `GRAPHQL_LOADER_DELAY_MS` | `2` | how long a dataloader gathers keys before a batch |
+//! | `GRAPHQL_LOADER_DELAY_MS` | `1` | how long a dataloader gathers keys before a batch |
 //! | `GRAPHQL_MAX_ALIASES` | `30` | aliases per document |
 //! | `GRAPHQL_MAX_DIRECTIVES` | `10` | directives per field |
 //! | `GRAPHQL_MAX_BATCH` | `10` | operations per batched POST |
@@ -343,7 +343,7 @@ pub struct HttpConfig {
     #[arg(
         long,
         env = "GRAPHQL_LOADER_DELAY_MS",
-        default_value_t = 2,
+        default_value_t = 1,
         global = true
     )]
     pub graphql_loader_delay_ms: u64,
