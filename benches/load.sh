@@ -50,6 +50,11 @@ token=$("$bin" token --sub load-1)
 script=$(mktemp --suffix=.lua)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -f "$script"' EXIT
 
+# db_statements_total from /metrics.
+statements() {
+  curl -s "localhost:$port/metrics" | awk '/^db_statements_total / { printf "%d", $2 }'
+}
+
 run() { # name body
   local body=$2
   cat >"$script" <<LUA
@@ -66,8 +71,13 @@ LUA
     echo "the query fails: ${answer:0:300}" >&2
     exit 1
   fi
-  wrk -t 2 -c "$connections" -d "$duration" --latency -s "$script" "http://127.0.0.1:$port/graphql" \
-    | grep -E "Requests/sec|Latency |50%|99%|Non-2xx"
+  local before after report requests
+  before=$(statements)
+  report=$(wrk -t 2 -c "$connections" -d "$duration" --latency -s "$script" "http://127.0.0.1:$port/graphql")
+  after=$(statements)
+  grep -E "Requests/sec|Latency |50%|99%|Non-2xx" <<<"$report"
+  requests=$(grep -oE "^ +[0-9]+ requests" <<<"$report" | grep -oE "[0-9]+")
+  echo "    SQL statements per request: $(( (after - before) / (requests > 0 ? requests : 1) ))"
 }
 
 ids=$(seq -s, 1 100 | sed 's/\([0-9]\+\)/\\"load-\1\\"/g')
