@@ -528,10 +528,6 @@ impl Config {
         SocketAddr::new(self.host, self.port)
     }
 
-    pub fn pool_timeout(&self) -> Duration {
-        Duration::from_secs(self.database.database_pool_timeout)
-    }
-
     /// A configuration with every default, for tests and tools.
     pub fn defaults() -> Self {
         Cli::parse_from(["user-service"]).config

@@ -43,21 +43,11 @@ impl AuthUserId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 impl fmt::Display for AuthUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl From<AuthUserId> for String {
-    fn from(id: AuthUserId) -> Self {
-        id.0
     }
 }
 

@@ -61,14 +61,6 @@ impl AppError {
         }
     }
 
-    /// `BAD_USER_INPUT` about the request as a whole.
-    pub fn bad_input(message: impl Into<String>) -> Self {
-        Self::BadUserInput {
-            field: None,
-            message: message.into(),
-        }
-    }
-
     /// An unexpected failure.
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Arc::new(cause))
@@ -158,24 +150,5 @@ impl From<DieselError> for AppError {
 impl From<bb8::RunError<diesel_async::pooled_connection::PoolError>> for AppError {
     fn from(error: bb8::RunError<diesel_async::pooled_connection::PoolError>) -> Self {
         AppError::unavailable(error)
-    }
-}
-
-/// Maps constraint violations by name, where the call is made.
-pub trait OnConstraint<T> {
-    /// Turns a violation of `constraint` into `BAD_USER_INPUT` on `field`.
-    fn on_constraint(self, constraint: &str, field: &str, message: &str) -> AppResult<T>;
-}
-
-impl<T> OnConstraint<T> for Result<T, DieselError> {
-    fn on_constraint(self, constraint: &str, field: &str, message: &str) -> AppResult<T> {
-        match self {
-            Err(DieselError::DatabaseError(_, ref info))
-                if info.constraint_name() == Some(constraint) =>
-            {
-                Err(AppError::invalid(field, message))
-            }
-            other => other.map_err(AppError::from),
-        }
     }
 }

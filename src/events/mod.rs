@@ -131,11 +131,6 @@ impl EventConsumer {
         self
     }
 
-    /// A handle telling whether the consumer is connected.
-    pub fn status(&self) -> ConsumerStatus {
-        self.status.clone()
-    }
-
     /// Consumes until `shutdown` fires, reconnecting with backoff whenever
     /// the broker connection fails or drops.
     #[tracing::instrument(skip_all, fields(queue = %self.settings.topology.queue))]

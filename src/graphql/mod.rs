@@ -54,19 +54,6 @@ pub struct SchemaLimits {
     pub apq_cache_size: usize,
 }
 
-impl Default for SchemaLimits {
-    fn default() -> Self {
-        Self {
-            max_depth: 15,
-            max_complexity: 5000,
-            max_aliases: 30,
-            max_directives: 10,
-            introspection: true,
-            apq_cache_size: 1000,
-        }
-    }
-}
-
 /// The schema without data, for `export-schema` and the SDL test.
 pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscription> {
     Schema::build(
