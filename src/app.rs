@@ -10,20 +10,17 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
-use diesel_async::AsyncConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::TokenVerifier;
-use crate::clients::auth_service::{AuthServiceClient, Lookup};
+use crate::clients::auth_service::AuthServiceClient;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::db::auth_users::AuthUserDetails;
-use crate::db::{self, Database, PooledConnection};
-use crate::domain::AuthUserId;
-use crate::error::{AppError, AppResult};
+use crate::db::{Database, PooledConnection};
+use crate::error::AppResult;
 use crate::events::ConsumerStatus;
 use crate::graphql::{self, AppSchema, SchemaLimits};
 use crate::http::limits::{RateLimits, cors_layer};
@@ -60,40 +57,6 @@ impl AppState {
     /// A pooled connection; `SERVICE_UNAVAILABLE` when none can be had.
     pub async fn conn(&self) -> AppResult<PooledConnection<'_>> {
         Ok(self.db.pool.get().await?)
-    }
-
-    /// What the auth-service says of `id`, asked only when the service has
-    /// no row for `id` yet (`None` otherwise, or when it cannot tell). Call
-    /// it before a transaction, never inside one. `UNAUTHENTICATED` for a
-    /// user the auth-service has deleted (a tombstone and no row).
-    pub async fn details_if_unknown(&self, id: &AuthUserId) -> AppResult<Option<AuthUserDetails>> {
-        {
-            let mut conn = self.conn().await?;
-            if db::auth_users::exists(&mut conn, id).await? {
-                return Ok(None);
-            }
-            // The auth-service deleted this user: a token issued before the
-            // deletion must not bring them back.
-            if db::auth_users::tombstone(&mut conn, id).await?.is_some() {
-                return Err(AppError::Unauthenticated("this user has been deleted"));
-            }
-        }
-        Ok(match self.auth_service.fetch_user(id).await {
-            Lookup::Found(details) => Some(details),
-            Lookup::NotFound | Lookup::Unavailable => None,
-        })
-    }
-
-    /// Creates the reference row and profile of `id` when missing.
-    pub async fn ensure_user(&self, id: &AuthUserId) -> AppResult<()> {
-        let details = self.details_if_unknown(id).await?;
-        let now = self.clock.now();
-        let mut conn = self.conn().await?;
-        conn.transaction(async |conn| {
-            db::auth_users::ensure(conn, id, details.as_ref(), now).await
-        })
-        .await?;
-        Ok(())
     }
 }
 

@@ -6,11 +6,21 @@ use std::fmt;
 use std::str::FromStr;
 
 use async_graphql::Enum;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
 
 use crate::error::AppError;
 
 /// The auth-service's user id: 1 to 64 characters of `[A-Za-z0-9_-]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// It is also the type of every `auth_user_id` column (`VARCHAR(64)`, a
+/// text type to diesel): a stored id that is not well-formed fails to
+/// load instead of passing as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub struct AuthUserId(String);
 
 impl AuthUserId {
@@ -45,6 +55,23 @@ impl AuthUserId {
     }
 }
 
+impl ToSql<Text, Pg> for AuthUserId {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+    }
+}
+
+impl FromSql<Text, Pg> for AuthUserId {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        let value = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+        if Self::is_valid(&value) {
+            Ok(Self(value))
+        } else {
+            Err("stored auth_user_id is not a well-formed AuthUserId".into())
+        }
+    }
+}
+
 impl fmt::Display for AuthUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -71,25 +98,45 @@ impl Default for Timezone {
     }
 }
 
-/// Maps a GraphQL enum to and from the text stored in its column.
-macro_rules! db_enum {
+/// Maps a GraphQL enum onto the `TEXT` column that stores it, the way
+/// crates.io's `pg_enum!` maps its enums: rows carry the enum itself, and
+/// a stored value this build does not know is a deserialization error, not
+/// a silent default. The enum derives `AsExpression` and `FromSqlRow` with
+/// `#[diesel(sql_type = Text)]`; the macro writes `ToSql` and `FromSql`.
+macro_rules! text_enum {
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $name {
-            /// The value stored in the database.
+            /// The text stored in the database (and shown in summaries).
             pub fn as_db(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
 
-            /// Reads a stored value; the CHECK constraints keep it valid.
-            pub fn from_db(value: &str) -> Option<Self> {
+            /// Reads a stored text; `None` for one this build does not know.
+            fn from_db(value: &str) -> Option<Self> {
                 match value { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_db(), out)
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let value = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                Self::from_db(&value).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " value {:?}"), value).into()
+                })
             }
         }
     };
 }
 
 /// Where a learning goal stands.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum GoalStatus {
     /// Created but not worked on yet.
     NotStarted,
@@ -98,10 +145,11 @@ pub enum GoalStatus {
     /// Done; check-ins are refused.
     Completed,
 }
-db_enum!(GoalStatus { NotStarted => "NOT_STARTED", InProgress => "IN_PROGRESS", Completed => "COMPLETED" });
+text_enum!(GoalStatus { NotStarted => "NOT_STARTED", InProgress => "IN_PROGRESS", Completed => "COMPLETED" });
 
 /// The user's subscription plan.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum Plan {
     /// The default plan.
     #[default]
@@ -109,10 +157,11 @@ pub enum Plan {
     /// Paid plan; unlocks `searchUsers`.
     Premium,
 }
-db_enum!(Plan { Free => "FREE", Premium => "PREMIUM" });
+text_enum!(Plan { Free => "FREE", Premium => "PREMIUM" });
 
 /// Who may see the full profile.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum ProfileVisibility {
     /// Everyone sees the whole profile (the default).
     #[default]
@@ -120,10 +169,11 @@ pub enum ProfileVisibility {
     /// Others see only the public card: id, username, display name, avatar, plan and creation time.
     Private,
 }
-db_enum!(ProfileVisibility { Public => "PUBLIC", Private => "PRIVATE" });
+text_enum!(ProfileVisibility { Public => "PUBLIC", Private => "PRIVATE" });
 
 /// What an activity event records.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum ActivityKind {
     /// `updateProfile` changed the profile.
     ProfileUpdated,
@@ -144,7 +194,7 @@ pub enum ActivityKind {
     /// `deleteGoal` deleted a goal.
     GoalDeleted,
 }
-db_enum!(ActivityKind {
+text_enum!(ActivityKind {
     ProfileUpdated => "PROFILE_UPDATED",
     PreferencesUpdated => "PREFERENCES_UPDATED",
     PlanChanged => "PLAN_CHANGED",

@@ -7,6 +7,7 @@
 //! - [`auth`]: token verification and the mutation guard;
 //! - [`http`]: the HTTP surface: GraphQL over HTTP, limits, observability, status;
 //! - [`graphql`]: schema, resolvers, inputs and dataloaders;
+//! - [`service`]: the write layer: one unit of work (one transaction) per change;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
 //! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
@@ -24,6 +25,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod schema;
+pub mod service;
 pub mod streak;
 pub mod telemetry;
 

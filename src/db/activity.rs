@@ -14,8 +14,8 @@ use crate::schema::activity_events;
 #[diesel(table_name = activity_events, check_for_backend(diesel::pg::Pg))]
 pub struct ActivityRow {
     pub id: Uuid,
-    pub auth_user_id: String,
-    pub kind: String,
+    pub auth_user_id: AuthUserId,
+    pub kind: ActivityKind,
     pub occurred_at: DateTime<Utc>,
     pub goal_id: Option<Uuid>,
     pub badge_id: Option<Uuid>,
@@ -79,8 +79,8 @@ pub async fn record(
 ) -> QueryResult<()> {
     let row = ActivityRow {
         id: Uuid::now_v7(),
-        auth_user_id: event.user.as_str().to_owned(),
-        kind: event.kind.as_db().to_owned(),
+        auth_user_id: event.user.clone(),
+        kind: event.kind,
         occurred_at: now,
         goal_id: event.goal_id,
         badge_id: event.badge_id,

@@ -13,7 +13,7 @@ use crate::schema::{auth_user_tombstones, auth_users, profiles};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = auth_users, check_for_backend(diesel::pg::Pg))]
 pub struct AuthUserRow {
-    pub auth_user_id: String,
+    pub auth_user_id: AuthUserId,
     pub username: Option<String>,
     pub email: Option<String>,
     pub source_event_at: Option<DateTime<Utc>>,

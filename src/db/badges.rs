@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::AuthUserId;
 use crate::schema::badges;
 
 /// A row of `badges`.
@@ -12,7 +13,7 @@ use crate::schema::badges;
 #[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
     pub id: Uuid,
-    pub auth_user_id: String,
+    pub auth_user_id: AuthUserId,
     pub name: String,
     pub description: Option<String>,
     pub icon_url: Option<String>,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::domain::AuthUserId;
+use crate::domain::{AuthUserId, GoalStatus};
 use crate::schema::learning_goals;
 
 /// A row of `learning_goals`.
@@ -13,10 +13,10 @@ use crate::schema::learning_goals;
 #[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
 pub struct GoalRow {
     pub id: Uuid,
-    pub auth_user_id: String,
+    pub auth_user_id: AuthUserId,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
+    pub status: GoalStatus,
     pub streak_count: i32,
     pub last_check_in_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
@@ -29,7 +29,7 @@ pub struct GoalRow {
 pub struct GoalChanges {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
-    pub status: Option<String>,
+    pub status: Option<GoalStatus>,
     pub streak_count: Option<i32>,
     pub last_check_in_on: Option<Option<NaiveDate>>,
 }

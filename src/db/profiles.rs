@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::domain::AuthUserId;
+use crate::domain::{AuthUserId, Plan, ProfileVisibility};
 use crate::schema::profiles;
 
 /// A row of `profiles`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = profiles, check_for_backend(diesel::pg::Pg))]
 pub struct ProfileRow {
-    pub auth_user_id: String,
+    pub auth_user_id: AuthUserId,
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub skills: Vec<Option<String>>,
@@ -20,8 +20,8 @@ pub struct ProfileRow {
     pub location: Option<String>,
     pub website_url: Option<String>,
     pub avatar_url: Option<String>,
-    pub plan: String,
-    pub profile_visibility: String,
+    pub plan: Plan,
+    pub profile_visibility: ProfileVisibility,
     pub email_notifications: bool,
     pub timezone: String,
     pub weekly_goal_target: Option<i32>,
@@ -47,10 +47,48 @@ pub struct ProfileChanges {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = profiles)]
 pub struct PreferenceChanges {
-    pub profile_visibility: Option<String>,
+    pub profile_visibility: Option<ProfileVisibility>,
     pub email_notifications: Option<bool>,
     pub timezone: Option<String>,
     pub weekly_goal_target: Option<Option<i32>>,
+}
+
+impl ProfileChanges {
+    /// Whether the change touches nothing.
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            display_name,
+            bio,
+            skills,
+            headline,
+            location,
+            website_url,
+            avatar_url,
+        } = self;
+        display_name.is_none()
+            && bio.is_none()
+            && skills.is_none()
+            && headline.is_none()
+            && location.is_none()
+            && website_url.is_none()
+            && avatar_url.is_none()
+    }
+}
+
+impl PreferenceChanges {
+    /// Whether the change touches nothing.
+    pub fn is_empty(&self) -> bool {
+        let Self {
+            profile_visibility,
+            email_notifications,
+            timezone,
+            weekly_goal_target,
+        } = self;
+        profile_visibility.is_none()
+            && email_notifications.is_none()
+            && timezone.is_none()
+            && weekly_goal_target.is_none()
+    }
 }
 
 /// Creates the default profile of `id` when missing.
@@ -103,7 +141,7 @@ pub async fn update_preferences(
 pub async fn set_plan(
     conn: &mut AsyncPgConnection,
     id: &AuthUserId,
-    plan: &str,
+    plan: Plan,
     now: DateTime<Utc>,
 ) -> QueryResult<ProfileRow> {
     diesel::update(profiles::table.find(id.as_str()))

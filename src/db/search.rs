@@ -36,7 +36,7 @@ pub async fn public_users_matching(
     let mut query = auth_users::table
         .inner_join(profiles::table)
         .filter(profiles::search_text.ilike(contains_pattern(term)))
-        .filter(profiles::profile_visibility.eq(ProfileVisibility::Public.as_db()))
+        .filter(profiles::profile_visibility.eq(ProfileVisibility::Public))
         .select((AuthUserRow::as_select(), ProfileRow::as_select()))
         .order(auth_users::auth_user_id.asc())
         .limit(limit)

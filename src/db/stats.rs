@@ -7,11 +7,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Timestamptz, Varchar};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::domain::AuthUserId;
+
 /// The statistics of one user.
-#[derive(Debug, Clone, Default, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct StatsRow {
     #[diesel(sql_type = Varchar)]
-    pub auth_user_id: String,
+    pub auth_user_id: AuthUserId,
     #[diesel(sql_type = BigInt)]
     pub badge_count: i64,
     #[diesel(sql_type = BigInt)]

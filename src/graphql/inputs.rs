@@ -5,11 +5,12 @@
 use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{DateTime, Utc};
 
-use crate::db::goals::GoalChanges;
 use crate::db::profiles::{PreferenceChanges, ProfileChanges};
 use crate::domain::{GoalStatus, ProfileVisibility, Timezone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::Timestamp;
+use crate::service::badges::ValidBadge;
+use crate::service::goals::{GoalUpdate, ValidGoal};
 
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
@@ -130,28 +131,6 @@ impl UpdateProfileInput {
     }
 }
 
-impl ProfileChanges {
-    /// Whether the change touches nothing.
-    pub fn is_empty(&self) -> bool {
-        let Self {
-            display_name,
-            bio,
-            skills,
-            headline,
-            location,
-            website_url,
-            avatar_url,
-        } = self;
-        display_name.is_none()
-            && bio.is_none()
-            && skills.is_none()
-            && headline.is_none()
-            && location.is_none()
-            && website_url.is_none()
-            && avatar_url.is_none()
-    }
-}
-
 /// A badge to award.
 #[derive(InputObject, Debug)]
 pub struct CreateBadgeInput {
@@ -163,15 +142,6 @@ pub struct CreateBadgeInput {
     pub icon_url: Option<String>,
     /// When it was earned; now when absent. Not in the future.
     pub date_achieved: Option<Timestamp>,
-}
-
-/// A validated [`CreateBadgeInput`].
-#[derive(Debug)]
-pub struct ValidBadge {
-    pub name: String,
-    pub description: Option<String>,
-    pub icon_url: Option<String>,
-    pub date_achieved: DateTime<Utc>,
 }
 
 impl CreateBadgeInput {
@@ -202,14 +172,6 @@ pub struct CreateGoalInput {
     /// The starting status.
     #[graphql(default_with = "Some(GoalStatus::InProgress)")]
     pub status: Option<GoalStatus>,
-}
-
-/// A validated [`CreateGoalInput`].
-#[derive(Debug)]
-pub struct ValidGoal {
-    pub title: String,
-    pub description: Option<String>,
-    pub status: GoalStatus,
 }
 
 impl CreateGoalInput {
@@ -243,15 +205,6 @@ fn not_null<T>(field: &str, value: MaybeUndefined<T>) -> AppResult<Option<T>> {
     }
 }
 
-/// A validated [`UpdateGoalInput`].
-#[derive(Debug, Default)]
-pub struct GoalUpdate {
-    pub title: Option<String>,
-    pub description: Option<Option<String>>,
-    pub status: Option<GoalStatus>,
-    pub streak_count: Option<i32>,
-}
-
 impl UpdateGoalInput {
     pub fn validate(self) -> AppResult<GoalUpdate> {
         let description = patch(&self.description, |v| optional_text("description", v, 2000))?;
@@ -269,25 +222,6 @@ impl UpdateGoalInput {
             status,
             streak_count,
         })
-    }
-}
-
-impl GoalUpdate {
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.description.is_none()
-            && self.status.is_none()
-            && self.streak_count.is_none()
-    }
-
-    pub fn to_changes(&self) -> GoalChanges {
-        GoalChanges {
-            title: self.title.clone(),
-            description: self.description.clone(),
-            status: self.status.map(|status| status.as_db().to_owned()),
-            streak_count: self.streak_count,
-            last_check_in_on: None,
-        }
     }
 }
 
@@ -333,27 +267,10 @@ impl UpdatePreferencesInput {
             }
         };
         Ok(PreferenceChanges {
-            profile_visibility: not_null("profileVisibility", self.profile_visibility)?
-                .map(|visibility| visibility.as_db().to_owned()),
+            profile_visibility: not_null("profileVisibility", self.profile_visibility)?,
             email_notifications: not_null("emailNotifications", self.email_notifications)?,
             timezone,
             weekly_goal_target,
         })
-    }
-}
-
-impl PreferenceChanges {
-    /// Whether the change touches nothing.
-    pub fn is_empty(&self) -> bool {
-        let Self {
-            profile_visibility,
-            email_notifications,
-            timezone,
-            weekly_goal_target,
-        } = self;
-        profile_visibility.is_none()
-            && email_notifications.is_none()
-            && timezone.is_none()
-            && weekly_goal_target.is_none()
     }
 }

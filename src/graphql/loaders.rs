@@ -49,13 +49,13 @@ fn key_strs(keys: &[AuthUserId]) -> Vec<&str> {
 }
 
 /// Groups rows by their user id.
-fn group_by_user<T>(rows: Vec<T>, user_of: impl Fn(&T) -> &str) -> HashMap<AuthUserId, Vec<T>> {
+fn group_by_user<T>(
+    rows: Vec<T>,
+    user_of: impl Fn(&T) -> &AuthUserId,
+) -> HashMap<AuthUserId, Vec<T>> {
     let mut grouped: HashMap<AuthUserId, Vec<T>> = HashMap::new();
     for row in rows {
-        // Stored ids passed the same CHECK as AuthUserId::parse.
-        if let Ok(id) = AuthUserId::parse(user_of(&row)) {
-            grouped.entry(id).or_default().push(row);
-        }
+        grouped.entry(user_of(&row).clone()).or_default().push(row);
     }
     grouped
 }
@@ -76,10 +76,7 @@ impl Loader<AuthUserId> for UsersById {
         let records = db::auth_users::find_many(&mut conn, &key_strs(keys)).await?;
         Ok(records
             .into_iter()
-            .filter_map(|record| {
-                let id = AuthUserId::parse(&record.auth.auth_user_id).ok()?;
-                Some((id, Arc::new(record)))
-            })
+            .map(|record| (record.auth.auth_user_id.clone(), Arc::new(record)))
             .collect())
     }
 }

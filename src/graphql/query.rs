@@ -5,7 +5,9 @@ use async_graphql::{Context, ID, Object};
 use crate::domain::AuthUserId;
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::mutation::writer;
 use crate::graphql::types::User;
+use crate::service;
 
 /// Most ids `users` accepts.
 pub const MAX_USERS_PER_QUERY: usize = 100;
@@ -30,7 +32,7 @@ impl UserQuery {
         if user.is_known() {
             return Ok(user);
         }
-        ctx.app().ensure_user(&id).await.gql()?;
+        service::users::ensure(writer(ctx), &id).await.gql()?;
         User::load(ctx, id).await.gql()
     }
 

@@ -59,9 +59,7 @@ impl SearchQuery {
         let loaders = ctx.loaders().gql()?;
         if !viewer.admin {
             let record = loaders.users.load_one(viewer.id.clone()).await.gql()?;
-            let plan = record
-                .and_then(|record| Plan::from_db(&record.profile.plan))
-                .unwrap_or_default();
+            let plan = record.map_or_else(Plan::default, |record| record.profile.plan);
             if plan != Plan::Premium {
                 return Err(AppError::Forbidden("searchUsers needs the PREMIUM plan")).gql();
             }
@@ -95,12 +93,12 @@ impl SearchQuery {
         records.truncate(usize::try_from(first).unwrap_or(0));
         let edges: Vec<UserEdge> = records
             .into_iter()
-            .filter_map(|record| {
-                let id = AuthUserId::parse(&record.auth.auth_user_id).ok()?;
-                Some(UserEdge {
+            .map(|record| {
+                let id = record.auth.auth_user_id.clone();
+                UserEdge {
                     cursor: cursors.encode(&term, &id),
                     node: User::new(ctx, id, Some(std::sync::Arc::new(record))),
-                })
+                }
             })
             .collect();
         Ok(UserConnection {

@@ -4,6 +4,7 @@
 mod auth_service;
 mod batching;
 mod checkins;
+mod columns;
 mod events;
 mod federation;
 mod graphql_http;

@@ -1,19 +1,22 @@
 //! The write side, split by domain and merged into one `Mutation` type.
 //!
 //! Every mutation is guarded by [`SelfOrAdmin`](crate::auth::SelfOrAdmin),
-//! validates its input before touching the database, and writes its change
-//! and its activity event in one transaction that also creates the user's
-//! reference row when the service has not met the user yet.
+//! parses and validates its arguments before touching the database, hands
+//! them to one function of the write layer ([`crate::service`], which owns
+//! the transaction, the user's provisioning and the activity event) and
+//! converts the rows it returns.
 
 mod badges;
 mod goals;
 mod profile;
 mod settings;
 
-use async_graphql::{ID, MergedObject};
+use async_graphql::{Context, ID, MergedObject};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::graphql::ContextExt;
+use crate::service::Writer;
 
 pub use badges::BadgeMutation;
 pub use goals::GoalMutation;
@@ -34,4 +37,14 @@ pub struct Mutation(
 /// Parses a goal id; a malformed id is a goal that does not exist.
 fn parse_goal_id(id: &ID) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| AppError::NotFound("goal"))
+}
+
+/// The write layer's handle on the application of `ctx`.
+pub(crate) fn writer<'a>(ctx: &'a Context<'_>) -> Writer<'a> {
+    let app = ctx.app();
+    Writer {
+        db: &app.db,
+        clock: &app.clock,
+        auth_service: &app.auth_service,
+    }
 }

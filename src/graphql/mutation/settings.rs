@@ -1,14 +1,13 @@
 use async_graphql::{Context, ID, Object};
-use diesel_async::AsyncConnection;
 
 use crate::auth::SelfOrAdmin;
-use crate::db;
-use crate::db::activity::NewActivity;
-use crate::domain::{ActivityKind, AuthUserId, Plan};
+use crate::domain::{AuthUserId, Plan};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::inputs::UpdatePreferencesInput;
+use crate::graphql::mutation::writer;
 use crate::graphql::types::{User, UserPreferences};
+use crate::service;
 
 /// Preference and plan mutations.
 #[derive(Default)]
@@ -27,29 +26,7 @@ impl SettingsMutation {
     ) -> async_graphql::Result<UserPreferences> {
         let id = AuthUserId::parse(&auth_user_id).gql()?;
         let changes = input.into_changes().gql()?;
-        let app = ctx.app();
-        let details = app.details_if_unknown(&id).await.gql()?;
-        let now = app.clock.now();
-        let mut conn = app.conn().await.gql()?;
-        let profile = conn
-            .transaction(async |conn| {
-                db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
-                if changes.is_empty() {
-                    return Ok(db::profiles::find(conn, &id).await?);
-                }
-                let profile = db::profiles::update_preferences(conn, &id, &changes, now).await?;
-                db::activity::record(
-                    conn,
-                    NewActivity::user(
-                        &id,
-                        ActivityKind::PreferencesUpdated,
-                        "Updated the preferences".to_owned(),
-                    ),
-                    now,
-                )
-                .await?;
-                Ok::<_, AppError>(profile)
-            })
+        let profile = service::settings::update_preferences(writer(ctx), &id, changes)
             .await
             .gql()?;
         Ok(UserPreferences::from(&profile))
@@ -72,32 +49,9 @@ impl SettingsMutation {
             .gql();
         }
         let id = AuthUserId::parse(&auth_user_id).gql()?;
-        let app = ctx.app();
-        let details = app.details_if_unknown(&id).await.gql()?;
-        let now = app.clock.now();
-        let mut conn = app.conn().await.gql()?;
-        conn.transaction(async |conn| {
-            db::auth_users::ensure(conn, &id, details.as_ref(), now).await?;
-            let current = db::profiles::find(conn, &id).await?;
-            if current.plan == plan.as_db() {
-                return Ok(());
-            }
-            db::profiles::set_plan(conn, &id, plan.as_db(), now).await?;
-            db::activity::record(
-                conn,
-                NewActivity::user(
-                    &id,
-                    ActivityKind::PlanChanged,
-                    format!("Changed plan to {}", plan.as_db()),
-                ),
-                now,
-            )
-            .await?;
-            Ok::<_, AppError>(())
-        })
-        .await
-        .gql()?;
-        drop(conn);
+        service::settings::change_plan(writer(ctx), &id, plan)
+            .await
+            .gql()?;
         User::load(ctx, id).await.gql()
     }
 }

@@ -22,9 +22,8 @@ pub struct ActivityEvent {
     pub summary: String,
 }
 
-impl ActivityEvent {
-    /// The event of a stored row; `None` for a kind this build does not know.
-    pub fn from_row(row: ActivityRow) -> Option<Self> {
+impl From<ActivityRow> for ActivityEvent {
+    fn from(row: ActivityRow) -> Self {
         let ActivityRow {
             id,
             auth_user_id: _,
@@ -34,14 +33,14 @@ impl ActivityEvent {
             badge_id,
             summary,
         } = row;
-        Some(Self {
+        Self {
             id: ID(id.to_string()),
-            kind: ActivityKind::from_db(&kind)?,
+            kind,
             occurred_at: occurred_at.into(),
             goal_id: goal_id.map(|id| ID(id.to_string())),
             badge_id: badge_id.map(|id| ID(id.to_string())),
             summary,
-        })
+        }
     }
 }
 

@@ -42,7 +42,7 @@ impl From<GoalRow> for LearningGoal {
             id: ID(id.to_string()),
             title,
             description,
-            status: GoalStatus::from_db(&status).unwrap_or(GoalStatus::InProgress),
+            status,
             streak_count,
             last_check_in_on: last_check_in_on.map(Date),
             created_at: created_at.into(),

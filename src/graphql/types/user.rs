@@ -58,8 +58,9 @@ impl User {
     pub fn new(ctx: &Context<'_>, id: AuthUserId, record: Option<Arc<UserRecord>>) -> Self {
         let visibility = record
             .as_ref()
-            .and_then(|record| ProfileVisibility::from_db(&record.profile.profile_visibility))
-            .unwrap_or_default();
+            .map_or_else(ProfileVisibility::default, |record| {
+                record.profile.profile_visibility
+            });
         let access = Access::of(ctx.viewer().acts_for(id.as_str()), visibility);
         Self {
             id,
@@ -153,8 +154,7 @@ impl User {
     /// The subscription plan.
     async fn plan(&self) -> Plan {
         self.profile()
-            .and_then(|profile| Plan::from_db(&profile.plan))
-            .unwrap_or_default()
+            .map_or_else(Plan::default, |profile| profile.plan)
     }
 
     /// Badges earned, newest `dateAchieved` first. Empty on a private profile.
@@ -241,7 +241,7 @@ impl User {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .filter_map(ActivityEvent::from_row)
+            .map(ActivityEvent::from)
             .collect())
     }
 
@@ -302,8 +302,7 @@ impl Default for UserPreferences {
 impl From<&ProfileRow> for UserPreferences {
     fn from(profile: &ProfileRow) -> Self {
         Self {
-            profile_visibility: ProfileVisibility::from_db(&profile.profile_visibility)
-                .unwrap_or_default(),
+            profile_visibility: profile.profile_visibility,
             email_notifications: profile.email_notifications,
             timezone: profile.timezone.clone(),
             weekly_goal_target: profile.weekly_goal_target,
