@@ -76,9 +76,10 @@ impl<'a> Writer<'a> {
         for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> AppResult<T> + Work<'c, T> + Send,
         T: Send,
     {
-        let mut conn = self.db.pool.get().await?;
+        let mut pooled = self.db.pool.get().await?;
+        let conn: &mut AsyncPgConnection = &mut pooled;
         let rows = conn.transaction(work).await?;
-        drop(conn);
+        drop(pooled);
         Ok(rows)
     }
 }
