@@ -2,13 +2,13 @@ use async_graphql::{Context, ID, Object};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use crate::auth::SelfOrAdmin;
 use crate::db;
 use crate::db::activity::NewActivity;
 use crate::db::badges::BadgeRow;
 use crate::domain::{ActivityKind, AuthUserId};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::CreateBadgeInput;
 use crate::graphql::types::Badge;
 

@@ -2,13 +2,13 @@ use async_graphql::{Context, ID, Object};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use crate::auth::SelfOrAdmin;
 use crate::db;
 use crate::db::activity::NewActivity;
 use crate::db::goals::{GoalChanges, GoalRow};
 use crate::domain::{ActivityKind, AuthUserId, GoalStatus, Timezone};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::{CreateGoalInput, UpdateGoalInput};
 use crate::graphql::mutation::parse_goal_id;
 use crate::graphql::types::LearningGoal;

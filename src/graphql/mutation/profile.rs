@@ -1,12 +1,12 @@
 use async_graphql::{Context, ID, Object};
 use diesel_async::AsyncConnection;
 
-use crate::auth::SelfOrAdmin;
 use crate::db;
 use crate::db::activity::NewActivity;
 use crate::domain::{ActivityKind, AuthUserId};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::UpdateProfileInput;
 use crate::graphql::types::User;
 
