@@ -1,19 +1,11 @@
-//! The application: [`AppState`], the axum [`router`] that assembles the
-//! HTTP surface of [`crate::http`], and [`serve`] with graceful shutdown.
+//! The application state: [`AppState`], everything a request or the event
+//! consumer may need (configuration, the database, the token verifier, the
+//! clock, the auth-service client), and user provisioning. It knows nothing
+//! of GraphQL or HTTP: [`crate::router`] builds the HTTP surface on top.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
-use axum::routing::get;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::auth::TokenVerifier;
 use crate::clients::auth_service::AuthServiceClient;
@@ -22,9 +14,6 @@ use crate::config::Config;
 use crate::db::{Database, PooledConnection};
 use crate::error::AppResult;
 use crate::events::ConsumerStatus;
-use crate::graphql::{self, AppSchema, SchemaLimits};
-use crate::http::limits::{RateLimits, cors_layer};
-use crate::http::{graphql as graphql_http, observability, status};
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -58,121 +47,4 @@ impl AppState {
     pub async fn conn(&self) -> AppResult<PooledConnection<'_>> {
         Ok(self.db.pool.get().await?)
     }
-}
-
-/// The state of the HTTP layer: the app, its schema and the rate limiters.
-#[derive(Clone)]
-pub struct HttpState {
-    pub app: AppState,
-    pub schema: AppSchema,
-    pub rate_limits: Arc<RateLimits>,
-}
-
-/// Builds the router: `/graphql` (GET and POST), `/graphiql` (unless
-/// switched off), `/`, `/health`, `/ready`, `/db/status` and `/metrics`
-/// (unless switched off), with request ids, tracing, metrics, CORS and the
-/// body limit around them.
-pub fn router(app: AppState) -> Router {
-    let config = &app.config;
-    if config.http.enable_metrics {
-        // Install the recorder before anything records.
-        observability::prometheus();
-    }
-    let limits = SchemaLimits {
-        max_depth: config.http.graphql_max_depth,
-        max_complexity: config.http.graphql_max_complexity,
-        max_aliases: config.http.graphql_max_aliases,
-        max_directives: config.http.graphql_max_directives,
-        introspection: config.introspection_enabled(),
-        apq_cache_size: config.http.apq_cache_size,
-    };
-    let schema = graphql::build_schema(app.clone(), limits);
-    let graphiql = config.graphiql_enabled();
-    let metrics = config.http.enable_metrics;
-    let cors = cors_layer(&config.http.allowed_origins);
-    let body_limit = config.http.max_body_bytes;
-    let rate_limits = Arc::new(RateLimits::new(&config.http));
-    let state = HttpState {
-        app,
-        schema,
-        rate_limits,
-    };
-
-    let mut router = Router::new()
-        .route(
-            "/graphql",
-            get(graphql_http::graphql_get).post(graphql_http::graphql_post),
-        )
-        .route("/", get(status::service_info))
-        .route("/health", get(status::health))
-        .route("/ready", get(status::ready))
-        .route("/db/status", get(status::db_status));
-    if graphiql {
-        router = router.route("/graphiql", get(graphql_http::graphiql_page));
-    }
-    if metrics {
-        router = router.route("/metrics", get(observability::metrics_endpoint));
-    }
-    router
-        .route_layer(middleware::from_fn(observability::track_requests))
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(CatchPanicLayer::custom(observability::panic_response))
-        .layer(cors)
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(observability::RequestSpan)
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn(observability::sanitize_request_id))
-}
-
-/// Serves `router` on the configured address until SIGINT or SIGTERM, then
-/// lets in-flight requests finish.
-pub async fn serve(config: &Config, router: Router) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.listen_addr()).await?;
-    serve_on(listener, router, shutdown_signal()).await
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then stops
-/// accepting connections and waits for in-flight requests to finish. The
-/// peer address of each connection is available to the rate limiter.
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, "serving");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -2,16 +2,25 @@
 //! beyond authentication — profile, preferences, plan, badges, learning
 //! goals with streaks, activity and stats.
 //!
-//! - [`config`]: the typed configuration (environment, `.env`, flags);
-//! - [`app`]: state, router, HTTP handlers and graceful shutdown;
-//! - [`auth`]: token verification and the mutation guard;
-//! - [`http`]: the HTTP surface: GraphQL over HTTP, limits, observability, status;
-//! - [`graphql`]: schema, resolvers, inputs and dataloaders;
-//! - [`service`]: the write layer: one unit of work (one transaction) per change;
+//! The layers, from the bottom up (no module imports one above it, and the
+//! `use crate::…` graph has no cycle: `tests/architecture.rs` checks both):
+//!
+//! - [`domain`], [`clock`], [`error`], [`config`], [`telemetry`], [`streak`]:
+//!   the shared pieces (the typed configuration comes from the environment,
+//!   `.env` and flags);
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
+//! - [`auth`]: token verification and the [`auth::Viewer`] a request acts as;
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
 //! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
-//! - [`domain`], [`clock`], [`error`], [`telemetry`]: the shared pieces.
+//! - [`app`]: [`app::AppState`], what a request needs;
+//! - [`service`]: the write layer: one unit of work (one transaction) per
+//!   change, and user provisioning;
+//! - [`graphql`]: schema, resolvers, inputs, dataloaders and the mutation guard;
+//! - [`http`]: the HTTP surface: the `/graphql` admission layer, the
+//!   authentication extractor, the handlers, responses, limits, the layers
+//!   around every route, observability and status;
+//! - [`router`]: the routes and their state; [`server`]: serving and
+//!   graceful shutdown.
 
 pub mod app;
 pub mod auth;
@@ -24,8 +33,10 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod router;
 pub mod schema;
 pub mod service;
+pub mod server;
 pub mod streak;
 pub mod telemetry;
 

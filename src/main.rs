@@ -9,7 +9,7 @@ use user_service::auth::{self, TokenRequest};
 use user_service::config::{Cli, Command};
 use user_service::db::{self, Database};
 use user_service::events::{ConsumerSettings, EventConsumer};
-use user_service::{app, build_state, graphql, system_clock, telemetry};
+use user_service::{build_state, graphql, router, server, system_clock, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move { consumer.run(shutdown).await })
             });
-            let served = app::serve(&config, app::router(state)).await;
+            let served = server::serve(&config, router::router(state)).await;
             // The server has drained (or failed to start): stop the consumer
             // too, letting it finish the message in hand.
             shutdown.cancel();
@@ -97,7 +97,7 @@ fn shutdown_token() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
-        app::shutdown_signal().await;
+        server::shutdown_signal().await;
         cancel.cancel();
     });
     token

@@ -1,11 +1,11 @@
-//! Authentication: verifying the auth-service's JWTs (contract §5), the
-//! [`Viewer`] a request acts as, and the [`SelfOrAdmin`] guard of mutations.
+//! Authentication: verifying the auth-service's JWTs (contract §5) and the
+//! [`Viewer`] a request acts as (the mutation guard that checks it is
+//! `crate::graphql::guard`).
 //!
 //! A request without `Authorization` is anonymous; a request with a header
 //! that does not verify is refused with `UNAUTHENTICATED`, never treated as
 //! anonymous.
 
-pub mod guard;
 pub mod jwks;
 
 use std::collections::HashSet;
@@ -21,7 +21,6 @@ use crate::config::AuthConfig;
 use crate::domain::AuthUserId;
 use crate::error::AppError;
 
-pub use guard::SelfOrAdmin;
 use jwks::{JwksCache, JwksSettings};
 
 /// The role that grants admin rights.

@@ -10,10 +10,10 @@ use std::time::Duration;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use tokio_util::sync::CancellationToken;
 
+use super::jittered;
 use crate::clock::SharedClock;
 use crate::db::Pool;
 use crate::db::auth_users::{self, EventEffect};
-use crate::events::jittered;
 use crate::events::message::AuthEvent;
 
 /// Attempts before an error that is not about reaching the database makes

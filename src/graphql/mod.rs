@@ -4,6 +4,7 @@
 mod absent_variables;
 pub mod cursor;
 pub mod document_rules;
+pub mod guard;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;

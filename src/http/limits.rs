@@ -7,14 +7,13 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::app::HttpState;
 use crate::config::HttpConfig;
 
 /// How many checks pass between two clean-ups of idle keys.
@@ -124,13 +123,19 @@ pub fn client_addr(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarde
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-impl FromRequestParts<HttpState> for ClientAddr {
+/// Whether `X-Forwarded-For` is trusted (`TRUST_X_FORWARDED_FOR`), taken
+/// from the state by [`ClientAddr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustForwardedFor(pub bool);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    TrustForwardedFor: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &HttpState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -138,7 +143,7 @@ impl FromRequestParts<HttpState> for ClientAddr {
         Ok(Self(client_addr(
             &parts.headers,
             peer,
-            state.app.config.http.trust_x_forwarded_for,
+            TrustForwardedFor::from_ref(state).0,
         )))
     }
 }

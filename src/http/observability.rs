@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_http::trace::MakeSpan;
 
-use crate::app::HttpState;
+use crate::error::code;
+use crate::http::response::{ResponseMedia, refusal};
+use crate::http::state::HttpState;
 
 /// The header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -123,11 +125,6 @@ impl OperationLabel {
     }
 }
 
-/// Counts a GraphQL error by its code.
-pub fn count_error(code: &str) {
-    metrics::counter!("graphql_errors_total", "code" => code.to_owned()).increment(1);
-}
-
 /// Records `http_requests_total` and `http_request_duration_seconds` for
 /// every routed request.
 pub async fn track_requests(request: Request, next: Next) -> Response {
@@ -206,10 +203,10 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default();
     tracing::error!(panic = %detail, "a request handler panicked");
-    crate::http::graphql::refusal(
-        crate::http::graphql::ResponseMedia::Json,
+    refusal(
+        ResponseMedia::Json,
         StatusCode::INTERNAL_SERVER_ERROR,
-        crate::error::code::INTERNAL_SERVER_ERROR,
+        code::INTERNAL_SERVER_ERROR,
         "internal server error",
     )
 }

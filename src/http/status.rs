@@ -14,8 +14,9 @@ use diesel_async::RunQueryDsl;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::app::{AppState, HttpState};
+use crate::app::AppState;
 use crate::db::MIGRATIONS;
+use crate::http::state::HttpState;
 
 /// `GET /`: name, version and links.
 pub async fn service_info(State(state): State<HttpState>) -> Json<serde_json::Value> {

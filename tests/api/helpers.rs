@@ -260,7 +260,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start_time()));
         let state =
             user_service::build_state(config.clone(), database, clock.clone()).expect("state");
-        let router = user_service::app::router(state.clone());
+        let router = user_service::router::router(state.clone());
         Self {
             router,
             state,
@@ -421,9 +421,13 @@ impl ServedApp {
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(user_service::app::serve_on(listener, router, async move {
-            let _ = signal.await;
-        }));
+        let task = tokio::spawn(user_service::server::serve_on(
+            listener,
+            router,
+            async move {
+                let _ = signal.await;
+            },
+        ));
         Self {
             addr,
             shutdown: Some(shutdown),

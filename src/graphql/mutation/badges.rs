@@ -1,9 +1,9 @@
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::SelfOrAdmin;
 use crate::domain::AuthUserId;
 use crate::error::GqlResultExt;
 use crate::graphql::ContextExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::CreateBadgeInput;
 use crate::graphql::mutation::writer;
 use crate::graphql::types::Badge;

@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::SelfOrAdmin;
 use crate::domain::AuthUserId;
 use crate::error::GqlResultExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::{CreateGoalInput, UpdateGoalInput};
 use crate::graphql::mutation::{parse_goal_id, writer};
 use crate::graphql::types::LearningGoal;

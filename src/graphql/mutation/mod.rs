@@ -1,6 +1,6 @@
 //! The write side, split by domain and merged into one `Mutation` type.
 //!
-//! Every mutation is guarded by [`SelfOrAdmin`](crate::auth::SelfOrAdmin),
+//! Every mutation is guarded by [`SelfOrAdmin`](crate::graphql::guard::SelfOrAdmin),
 //! parses and validates its arguments before touching the database, hands
 //! them to one function of the write layer ([`crate::service`], which owns
 //! the transaction, the user's provisioning and the activity event) and

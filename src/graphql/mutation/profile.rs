@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::SelfOrAdmin;
 use crate::domain::AuthUserId;
 use crate::error::GqlResultExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::UpdateProfileInput;
 use crate::graphql::mutation::writer;
 use crate::graphql::types::User;

@@ -1,9 +1,9 @@
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::SelfOrAdmin;
 use crate::domain::{AuthUserId, Plan};
 use crate::error::{AppError, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::guard::SelfOrAdmin;
 use crate::graphql::inputs::UpdatePreferencesInput;
 use crate::graphql::mutation::writer;
 use crate::graphql::types::{User, UserPreferences};
