@@ -405,7 +405,7 @@ async fn execute(
     }
     let slot = OperationSlot::default();
     let pool = &state.app.db.pool;
-    let delay = Duration::from_millis(state.app.config.http.graphql_loader_delay_ms);
+    let delay = state.app.config.http.graphql_loader_delay;
     let prepare = |request: async_graphql::Request| {
         let request = request
             .data(viewer.clone())
@@ -426,7 +426,7 @@ async fn execute(
             BatchRequest::Batch(requests.into_iter().map(prepare).collect())
         }
     };
-    let timeout = Duration::from_millis(state.app.config.http.request_timeout_ms);
+    let timeout = state.app.config.http.request_timeout;
     let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
     let label = match single_name {
         Some(sent) => operation_label(sent.as_deref(), &slot),
