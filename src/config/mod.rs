@@ -30,7 +30,8 @@ use secrecy::{ExposeSecret, SecretString};
 macro_rules! millis_default {
     ($default:expr) => {{
         static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        TEXT.get_or_init(|| $default.as_millis().to_string()).as_str()
+        TEXT.get_or_init(|| $default.as_millis().to_string())
+            .as_str()
     }};
 }
 
@@ -340,16 +341,28 @@ mod tests {
     fn the_constants_are_the_parsed_defaults() {
         let config = Config::defaults();
         assert_eq!(config.port, DEFAULT_PORT);
-        assert_eq!(config.database.database_pool_timeout, Duration::from_secs(30));
-        assert_eq!(config.database.database_pool_recycle, Duration::from_secs(3600));
+        assert_eq!(
+            config.database.database_pool_timeout,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            config.database.database_pool_recycle,
+            Duration::from_secs(3600)
+        );
         assert_eq!(config.auth.auth_service_timeout, Duration::from_millis(800));
         assert_eq!(config.auth.auth_jwks_ttl, Duration::from_secs(3600));
         assert_eq!(config.http.graphql_loader_delay, Duration::from_millis(1));
         assert_eq!(config.http.request_timeout, Duration::from_millis(10_000));
-        assert_eq!(config.events.consumer_retry_max, Duration::from_millis(30_000));
+        assert_eq!(
+            config.events.consumer_retry_max,
+            Duration::from_millis(30_000)
+        );
         let built = DatabaseConfig::for_url(database::DEFAULT_URL);
         let parsed = config.database;
-        assert_eq!(built.database_url.expose_secret(), parsed.database_url.expose_secret());
+        assert_eq!(
+            built.database_url.expose_secret(),
+            parsed.database_url.expose_secret()
+        );
         assert_eq!(built.database_pool_size, parsed.database_pool_size);
         assert_eq!(built.database_max_overflow, parsed.database_max_overflow);
         assert_eq!(built.database_pool_timeout, parsed.database_pool_timeout);
@@ -376,11 +389,18 @@ mod tests {
             "40",
         ])
         .map(|cli| cli.config);
-        let Ok(config) = config else {
-            panic!("flags rejected: {config:?}");
+        let config = match config {
+            Ok(config) => config,
+            Err(error) => panic!("flags rejected: {error}"),
         };
-        assert_eq!(config.database.database_pool_timeout, Duration::from_secs(7));
-        assert_eq!(config.database.database_pool_recycle, Duration::from_secs(60));
+        assert_eq!(
+            config.database.database_pool_timeout,
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            config.database.database_pool_recycle,
+            Duration::from_secs(60)
+        );
         assert_eq!(config.auth.auth_service_timeout, Duration::from_millis(250));
         assert_eq!(config.auth.auth_jwks_ttl, Duration::from_secs(9));
         assert_eq!(config.http.request_timeout, Duration::from_millis(1500));

@@ -12,8 +12,6 @@
 //! parse or validate) is 400; with `application/json` (the default) GraphQL
 //! errors are 200.
 
-use std::time::Duration;
-
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

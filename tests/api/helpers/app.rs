@@ -222,4 +222,3 @@ pub fn mint(sub: &str, admin: bool) -> String {
     )
     .expect("mint")
 }
-

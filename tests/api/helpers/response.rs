@@ -37,4 +37,3 @@ impl TestResponse {
         &self.body["data"]
     }
 }
-
