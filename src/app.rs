@@ -6,7 +6,6 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-
 use crate::auth::TokenVerifier;
 use crate::clients::auth_service::AuthServiceClient;
 use crate::clock::SharedClock;

@@ -1,5 +1,35 @@
-//! The one error type of the service and its mappings: to GraphQL errors
-//! with `extensions.code` (contract §3) and to HTTP responses.
+//! [`AppError`]: the one error a client can see, with its contract code
+//! ([`AppError::code`], contract §3) and its conversion to a GraphQL error
+//! ([`AppError::into_graphql`], [`GqlResultExt::gql`]).
+//!
+//! Which error type each layer returns:
+//!
+//! - `db::*` (per-table queries): diesel's `QueryResult`; the pool and
+//!   diesel errors become an [`AppError`] through the `From` impls below
+//!   (`NOT_FOUND`, `SERVICE_UNAVAILABLE` for lost connections and pool
+//!   time-outs, `INTERNAL_SERVER_ERROR` otherwise). `db::SetupError` is for
+//!   start-up only.
+//! - `auth`: `auth::TokenError`, which turns into
+//!   [`AppError::Unauthenticated`] (its detail is logged at debug, never
+//!   sent); the guard answers with [`AppError`] directly.
+//! - `clients::auth_service`: no error type, a `Lookup` (`Found`,
+//!   `NotFound`, `Unavailable`); its attempt errors stay private.
+//! - `events`: private error types, logged by the consumer (the message is
+//!   retried or dead-lettered), never shown to a client.
+//! - `config`: `config::ConfigError`, start-up only.
+//! - resolvers (`graphql::*`): `async_graphql::Result`, built from
+//!   [`AppError`] with `.gql()`.
+//!
+//! Where errors become answers:
+//!
+//! - GraphQL errors: here ([`ErrorExtensions`] for [`AppError`] sets
+//!   `extensions.code` / `field`), plus `graphql::ErrorCodes`, which gives
+//!   async-graphql's own parse, validation and coercion errors their codes
+//!   and hides the message of anything uncoded.
+//! - HTTP status codes: the `/graphql` handler, `http::graphql` (its
+//!   `refusal` answers 400/401/403/405/406/413/415/429/503 in the GraphQL
+//!   error shape, with the codes above); `/ready` and `/db/status` in
+//!   `http::status`. This module has no `IntoResponse`.
 //!
 //! Internal causes are logged once, where the error is turned into a client
 //! answer, and never sent to the client.

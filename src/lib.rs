@@ -35,8 +35,8 @@ pub mod graphql;
 pub mod http;
 pub mod router;
 pub mod schema;
-pub mod service;
 pub mod server;
+pub mod service;
 pub mod streak;
 pub mod telemetry;
 

@@ -116,9 +116,9 @@ impl TokenVerifier {
         let cache = JwksCache::new(JwksSettings {
             url: url.clone(),
             algorithm: config.algorithm(),
-            timeout: Duration::from_millis(config.auth_jwks_timeout_ms.max(1)),
-            min_refresh: Duration::from_millis(config.auth_jwks_min_refresh_ms),
-            ttl: Duration::from_secs(config.auth_jwks_ttl_secs.max(1)),
+            timeout: config.auth_jwks_timeout.max(Duration::from_millis(1)),
+            min_refresh: config.auth_jwks_min_refresh,
+            ttl: config.auth_jwks_ttl.max(Duration::from_secs(1)),
         })?;
         Ok(Self {
             keys: KeySource::Jwks(Arc::new(cache)),

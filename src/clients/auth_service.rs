@@ -57,11 +57,11 @@ impl AuthServiceSettings {
     pub fn from_config(config: &AuthConfig) -> Self {
         Self {
             base_url: config.auth_service_url.clone(),
-            timeout: Duration::from_millis(config.auth_service_timeout_ms.max(1)),
+            timeout: config.auth_service_timeout.max(Duration::from_millis(1)),
             retries: config.auth_service_retries,
-            budget: Duration::from_millis(config.auth_service_budget_ms.max(1)),
+            budget: config.auth_service_budget.max(Duration::from_millis(1)),
             breaker_threshold: config.auth_service_breaker_threshold,
-            breaker_cooldown: Duration::from_millis(config.auth_service_breaker_cooldown_ms),
+            breaker_cooldown: config.auth_service_breaker_cooldown,
         }
     }
 }

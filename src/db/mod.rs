@@ -127,10 +127,10 @@ impl Database {
         let pool = Bb8Pool::builder()
             .max_size(max_connections)
             .min_idle(Some(config.database_pool_size.min(max_connections)))
-            .connection_timeout(Duration::from_secs(config.database_pool_timeout.max(1)))
-            .max_lifetime(Some(Duration::from_secs(
-                config.database_pool_recycle.max(1),
-            )))
+            .connection_timeout(config.database_pool_timeout.max(Duration::from_secs(1)))
+            .max_lifetime(Some(
+                config.database_pool_recycle.max(Duration::from_secs(1)),
+            ))
             .error_sink(Box::new(PoolErrorSink))
             .build_unchecked(manager);
         Ok(Self {

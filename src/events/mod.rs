@@ -75,7 +75,10 @@ impl ConsumerSettings {
                 dead_letter_queue: config.events.dead_letter_queue(),
             },
             prefetch: config.events.rabbitmq_prefetch.max(1),
-            retry_max: Duration::from_millis(config.events.consumer_retry_max_ms.max(10)),
+            retry_max: config
+                .events
+                .consumer_retry_max
+                .max(Duration::from_millis(10)),
             connection_name: format!("user-service {}", env!("CARGO_PKG_VERSION")),
         }
     }

@@ -17,8 +17,6 @@
 //! parse or validate) is 400; with `application/json` (the default) GraphQL
 //! errors are 200.
 
-use std::time::Duration;
-
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
@@ -232,7 +230,7 @@ async fn execute(
         BatchRequest::Batch(_) => LabelFrom::Batch,
     };
     let batch = prepare(state, batch, &viewer, &slot, queries_only.as_ref());
-    let timeout = Duration::from_millis(state.app.config.http.request_timeout_ms);
+    let timeout = state.app.config.http.request_timeout;
     let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
     let label = label.resolve();
     tracing::Span::current().record("operation", label.0.as_str());
@@ -292,7 +290,7 @@ fn prepare(
     queries_only: Option<&QueriesOnly>,
 ) -> BatchRequest {
     let pool = &state.app.db.pool;
-    let delay = Duration::from_millis(state.app.config.http.graphql_loader_delay_ms);
+    let delay = state.app.config.http.graphql_loader_delay;
     let prepare = |request: async_graphql::Request| {
         let request = request
             .data(viewer.clone())

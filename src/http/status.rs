@@ -125,7 +125,7 @@ fn up_down(up: bool) -> &'static str {
 /// a TCP connect.
 pub async fn ready(State(state): State<HttpState>) -> Response {
     let app = &state.app;
-    let timeout = Duration::from_millis(app.config.http.readiness_timeout_ms);
+    let timeout = app.config.http.readiness_timeout;
     let probe_timeout = timeout.min(Duration::from_millis(500));
     let broker_url = app.config.rabbitmq_url.expose_secret().to_owned();
     let consumes = app.config.events.consumer_enabled;
@@ -177,7 +177,7 @@ pub async fn ready(State(state): State<HttpState>) -> Response {
 /// Always 200 (a report); `reachable` tells whether the database answered.
 pub async fn db_status(State(state): State<HttpState>) -> Json<serde_json::Value> {
     let app = &state.app;
-    let timeout = Duration::from_millis(app.config.http.readiness_timeout_ms);
+    let timeout = app.config.http.readiness_timeout;
     let database = database_status(app, timeout).await;
     let pool = app.db.pool.state();
     Json(json!({

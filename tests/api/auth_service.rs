@@ -97,8 +97,8 @@ async fn a_500_is_retried_a_bounded_number_of_times_and_me_still_answers() {
 #[tokio::test]
 async fn a_response_slower_than_the_timeout_costs_at_most_the_budget() {
     let app = TestApp::spawn_with(|config| {
-        config.auth.auth_service_timeout_ms = 300;
-        config.auth.auth_service_budget_ms = 700;
+        config.auth.auth_service_timeout = Duration::from_millis(300);
+        config.auth.auth_service_budget = Duration::from_millis(700);
     })
     .await;
     Mock::given(method("GET"))
@@ -150,7 +150,7 @@ async fn the_breaker_opens_after_consecutive_failures_and_closes_after_a_good_tr
     let app = TestApp::spawn_with(|config| {
         config.auth.auth_service_retries = 0;
         config.auth.auth_service_breaker_threshold = 2;
-        config.auth.auth_service_breaker_cooldown_ms = 2000;
+        config.auth.auth_service_breaker_cooldown = Duration::from_millis(2000);
     })
     .await;
     Mock::given(method("GET"))

@@ -610,7 +610,7 @@ async fn nothing_is_acknowledged_while_the_database_is_unreachable() {
     let unreachable = Database::pool(&DatabaseConfig {
         database_pool_size: 0,
         database_max_overflow: 2,
-        database_pool_timeout: 1,
+        database_pool_timeout: Duration::from_secs(1),
         ..DatabaseConfig::for_url("postgres://postgres@127.0.0.1:1/nowhere")
     })
     .await

@@ -95,7 +95,7 @@ async fn app_with_jwks(algorithm: Option<Algorithm>, min_refresh_ms: u64) -> Tes
     TestApp::spawn_with(|config| {
         config.auth.auth_jwks_url = Some(format!("{}{JWKS_PATH}", config.auth.auth_service_url));
         config.auth.jwt_algorithm = algorithm;
-        config.auth.auth_jwks_min_refresh_ms = min_refresh_ms;
+        config.auth.auth_jwks_min_refresh = std::time::Duration::from_millis(min_refresh_ms);
     })
     .await
 }

@@ -241,9 +241,9 @@ async fn the_defaults_admit_the_graphiql_introspection_query() {
 #[tokio::test]
 async fn a_slow_request_times_out_with_503() {
     let app = TestApp::spawn_with(|config| {
-        config.http.request_timeout_ms = 100;
+        config.http.request_timeout = Duration::from_millis(100);
         // The loader waits this long before loading: far beyond the timeout.
-        config.http.graphql_loader_delay_ms = 2_000;
+        config.http.graphql_loader_delay = Duration::from_millis(2_000);
     })
     .await;
     let start = Instant::now();

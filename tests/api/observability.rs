@@ -129,8 +129,8 @@ async fn ready_is_503_when_the_database_is_unreachable() {
     let app = TestApp::spawn_with(|config| {
         config.database.database_url =
             format!("postgres://postgres@127.0.0.1:{port}/nowhere").into();
-        config.database.database_pool_timeout = 1;
-        config.http.readiness_timeout_ms = 500;
+        config.database.database_pool_timeout = Duration::from_secs(1);
+        config.http.readiness_timeout = Duration::from_millis(500);
     })
     .await;
     let ready = app.request(get("/ready")).await;
@@ -179,7 +179,7 @@ async fn db_status_reports_reachability_pool_and_schema_version() {
 async fn graceful_shutdown_drains_in_flight_requests() {
     let app = TestApp::spawn_with(|config| {
         // Each request waits this long in its dataloader.
-        config.http.graphql_loader_delay_ms = 700;
+        config.http.graphql_loader_delay = Duration::from_millis(700);
     })
     .await;
     let mut server = ServedApp::start(app.router.clone()).await;

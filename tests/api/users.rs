@@ -367,7 +367,7 @@ async fn an_unreachable_database_is_service_unavailable_without_details() {
         config.database.database_url = "postgres://postgres:hunter2@127.0.0.1:1/nowhere"
             .to_owned()
             .into();
-        config.database.database_pool_timeout = 1;
+        config.database.database_pool_timeout = std::time::Duration::from_secs(1);
     })
     .await;
     let response = app
