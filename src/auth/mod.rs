@@ -202,8 +202,15 @@ impl TokenVerifier {
 /// `exp`, `nbf` and `iat` must be non-negative numbers (NumericDate), `iss`
 /// and `jti` strings, `sub` a string or an integer (taken as its decimal
 /// string, contract §5), and `aud` a string or an array of strings.
+/// Called after the signature has been verified.
 pub fn check_registered_claims(claims: &Map<String, Value>) -> Result<(), TokenError> {
-    let numeric_date = |value: &Value| value.as_f64().is_some_and(|at| at.is_finite() && at >= 0.0);
+    // Representable as the library's u64 seconds: anything else it would
+    // silently treat as absent.
+    let numeric_date = |value: &Value| {
+        value
+            .as_f64()
+            .is_some_and(|at| at.is_finite() && at >= 0.0 && at < u64::MAX as f64)
+    };
     for (name, value) in claims {
         let well_typed = match name.as_str() {
             "exp" | "nbf" | "iat" => numeric_date(value),
