@@ -31,7 +31,7 @@
 //! | `AUTH_JWKS_TIMEOUT_MS` | `2000` | timeout of one JWKS download |
 //! | `AUTH_JWKS_MIN_REFRESH_MS` | `30000` | at most one JWKS download per this interval when tokens name unknown `kid`s |
 //! | `AUTH_JWKS_TTL_SECS` | `3600` | age after which the cached key set is downloaded again |
-//! | `JWT_ISSUER` / `JWT_AUDIENCE` | unset | checked when set |
+//! | `JWT_ISSUER` / `JWT_AUDIENCE` | unset | when set, required in every token and checked |
 //! | `JWT_USER_CLAIM` | `sub` | the claim holding the user id |
 //! | `ALLOWED_ORIGINS` | `http://localhost:3000,http://localhost:5173` | CORS origins (exact match, comma separated) |
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
