@@ -52,6 +52,7 @@ use db::Database;
 /// Builds the application state from a validated configuration and an
 /// opened database.
 pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::Result<AppState> {
+    auth::check_production(&config)?;
     let verifier = TokenVerifier::from_config(&config.auth, &config.effective_secret())?;
     let auth_service = AuthServiceClient::new(AuthServiceSettings::from_config(&config.auth))?;
     Ok(AppState::new(AppStateInner {

@@ -6,6 +6,7 @@ use clap::Parser;
 use rand::RngCore;
 use tokio_util::sync::CancellationToken;
 use user_service::auth::{self, TokenRequest};
+use user_service::clients::username_refresh::{UsernameRefreshSettings, UsernameRefresher};
 use user_service::config::{Cli, Command};
 use user_service::db::{self, Database};
 use user_service::events::{ConsumerSettings, EventConsumer};
@@ -40,6 +41,15 @@ async fn main() -> anyhow::Result<()> {
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move { consumer.run(shutdown).await })
             });
+            // Users first met while the auth-service was down get their
+            // username once it answers again.
+            let refresher = UsernameRefresher::new(
+                database.pool.clone(),
+                state.auth_service.clone(),
+                system_clock(),
+                UsernameRefreshSettings::default(),
+            );
+            let refresher = tokio::spawn(refresher.run(shutdown.clone()));
             let served = server::serve(&config, router::router(state)).await;
             // The server has drained (or failed to start): stop the consumer
             // too, letting it finish the message in hand.
@@ -47,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(consumer) = consumer {
                 consumer.await.context("event consumer crashed")?;
             }
+            refresher.await.context("username refresher crashed")?;
             served?;
         }
         Command::Consume => {

@@ -8,6 +8,10 @@
 //! `AUTH_JWKS_TTL_SECS`; should that fail, the cached keys stay in use.
 //! Only keys of the pinned algorithm's family are kept: a symmetric
 //! (`oct`) key or a key announcing another `alg` is ignored.
+//!
+//! Redirects are not followed, and the set is read into a buffer of at
+//! most [`MAX_JWKS_BODY_BYTES`]: a larger answer is a failed download
+//! (logged without its body), and the cached keys stay in use.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,6 +22,10 @@ use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::auth::TokenError;
+use crate::clients::{BodyError, read_bounded};
+
+/// The largest JWKS answer read. A set of a few RSA keys is a few KiB.
+pub const MAX_JWKS_BODY_BYTES: usize = 256 * 1024;
 
 /// How the key set is fetched and cached.
 #[derive(Debug, Clone)]
@@ -52,6 +60,12 @@ struct KeySet {
 enum FetchError {
     #[error("JWKS request failed: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("JWKS body refused: {0}")]
+    Body(#[from] BodyError),
+    #[error("JWKS answered {0}; redirects are not followed")]
+    Redirect(reqwest::StatusCode),
+    #[error("JWKS body is not a key set: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// The cached key set.
@@ -77,6 +91,7 @@ impl JwksCache {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.timeout)
             .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("user-service/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
@@ -135,14 +150,17 @@ impl JwksCache {
 
     #[tracing::instrument(skip(self), fields(url = %self.settings.url))]
     async fn fetch(&self) -> Result<(HashMap<String, DecodingKey>, Vec<DecodingKey>), FetchError> {
-        let set: KeySet = self
+        let response = self
             .http
             .get(&self.settings.url)
             .send()
             .await?
-            .error_for_status()?
-            .json()
-            .await?;
+            .error_for_status()?;
+        if response.status().is_redirection() {
+            return Err(FetchError::Redirect(response.status()));
+        }
+        let body = read_bounded(response, MAX_JWKS_BODY_BYTES).await?;
+        let set: KeySet = serde_json::from_slice(&body)?;
         let mut keys = HashMap::new();
         let mut anonymous = Vec::new();
         for value in set.keys {

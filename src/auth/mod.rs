@@ -8,7 +8,6 @@
 
 pub mod jwks;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use crate::config::AuthConfig;
+use crate::config::{AuthConfig, Config, DEVELOPMENT_SECRET};
 use crate::domain::AuthUserId;
 use crate::error::AppError;
 
@@ -71,6 +70,8 @@ pub enum TokenError {
     BadSubject,
     #[error("no verification key for this token")]
     UnknownKey,
+    #[error("the registered claim `{0}` has the wrong type")]
+    BadClaimType(&'static str),
 }
 
 impl From<TokenError> for AppError {
@@ -130,18 +131,27 @@ impl TokenVerifier {
     pub fn new(config: &AuthConfig, secret: &SecretString) -> Self {
         let algorithm = config.algorithm();
         let mut validation = Validation::new(algorithm);
-        validation.required_spec_claims = HashSet::from(["exp".to_owned()]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = 30;
+        // RFC 8725 §3.9: a configured issuer or audience is required, not
+        // merely checked when present.
+        let mut required = vec!["exp"];
         match &config.jwt_issuer {
-            Some(issuer) => validation.set_issuer(&[issuer]),
+            Some(issuer) => {
+                validation.set_issuer(&[issuer]);
+                required.push("iss");
+            }
             None => validation.iss = None,
         }
         match &config.jwt_audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Self {
             keys: KeySource::Secret(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
             validation,
@@ -181,8 +191,92 @@ impl TokenVerifier {
             KeySource::Jwks(cache) => cache.key(header.kid.as_deref()).await?,
         };
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation)?;
+        check_registered_claims(&data.claims)?;
         claims_to_user(&data.claims, &self.user_claim)
     }
+}
+
+/// Refuses registered claims (RFC 7519 §4.1) of the wrong type, which the
+/// JWT library would otherwise skip as if absent (`"nbf": "yesterday"`):
+/// `exp`, `nbf` and `iat` must be non-negative numbers (NumericDate), `iss`
+/// and `jti` strings, `sub` a string or an integer (taken as its decimal
+/// string, contract §5), and `aud` a string or an array of strings.
+/// Called after the signature has been verified.
+pub fn check_registered_claims(claims: &Map<String, Value>) -> Result<(), TokenError> {
+    // Representable as the library's u64 seconds: anything else it would
+    // silently treat as absent.
+    let numeric_date = |value: &Value| {
+        value
+            .as_f64()
+            .is_some_and(|at| at.is_finite() && at >= 0.0 && at < u64::MAX as f64)
+    };
+    for (name, value) in claims {
+        let well_typed = match name.as_str() {
+            "exp" | "nbf" | "iat" => numeric_date(value),
+            "iss" | "jti" => value.is_string(),
+            "sub" => value.is_string() || value.is_i64() || value.is_u64(),
+            "aud" => match value {
+                Value::String(_) => true,
+                Value::Array(items) => items.iter().all(Value::is_string),
+                _ => false,
+            },
+            _ => true,
+        };
+        if !well_typed {
+            return Err(TokenError::BadClaimType(claim_label(name)));
+        }
+    }
+    Ok(())
+}
+
+/// A registered claim's name, as a static label for the log.
+fn claim_label(name: &str) -> &'static str {
+    match name {
+        "exp" => "exp",
+        "nbf" => "nbf",
+        "iat" => "iat",
+        "iss" => "iss",
+        "jti" => "jti",
+        "sub" => "sub",
+        "aud" => "aud",
+        _ => "other",
+    }
+}
+
+/// Why the token settings cannot start the service.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "APP_ENV=production refuses the public development secret: set JWT_SECRET to a secret of your own"
+    )]
+    DevelopmentSecret,
+}
+
+/// The token rules production adds at start-up: the public development
+/// secret is refused even though it passes the length check, and a warning
+/// is logged when neither `JWT_ISSUER` nor `JWT_AUDIENCE` is set (any token
+/// signed with the key is then accepted, whoever it was issued for).
+pub fn check_production(config: &Config) -> Result<(), StartupError> {
+    if !config.is_production() {
+        return Ok(());
+    }
+    let hmac = matches!(
+        config.auth.algorithm(),
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+    );
+    let development_secret = config
+        .auth
+        .secret()
+        .is_none_or(|secret| secret.expose_secret().as_bytes() == DEVELOPMENT_SECRET.as_bytes());
+    if hmac && development_secret {
+        return Err(StartupError::DevelopmentSecret);
+    }
+    if config.auth.jwt_issuer.is_none() && config.auth.jwt_audience.is_none() {
+        tracing::warn!(
+            "neither JWT_ISSUER nor JWT_AUDIENCE is set: any token signed with the key is accepted, whoever it was issued for"
+        );
+    }
+    Ok(())
 }
 
 /// Reads the user id and roles out of verified claims.

@@ -3,18 +3,25 @@
 //! degrades to "unknown": callers carry on with local data.
 //!
 //! A lookup retries transient failures (connection refused, timeout, 5xx,
-//! 429) a bounded number of times with jittered backoff, never past its
-//! total budget. A [`CircuitBreaker`] counts failed lookups: once open, a
-//! lookup returns [`Lookup::Unavailable`] at once, without any request,
-//! until the cool-down lets one trial through.
+//! 429) a bounded number of times with jittered exponential backoff
+//! (`backon`), never past its total budget. A [`CircuitBreaker`] counts
+//! failed lookups: once open, a lookup returns [`Lookup::Unavailable`] at
+//! once, without any request, until the cool-down lets one trial through.
+//!
+//! Redirects are never followed (a 3xx is a failed lookup), and the answer
+//! is read into a buffer of at most [`MAX_USER_BODY_BYTES`]: a larger one
+//! is a failed lookup too, logged without its body, and nothing of it is
+//! stored.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use backon::{ExponentialBuilder, Retryable};
 use serde::Deserialize;
 
 use crate::clients::circuit_breaker::{BreakerState, CircuitBreaker};
+use crate::clients::{BodyError, read_bounded};
 use crate::config::AuthConfig;
 use crate::db::auth_users::AuthUserDetails;
 use crate::domain::AuthUserId;
@@ -74,7 +81,9 @@ enum AttemptError {
     #[error("answered {0}")]
     Status(reqwest::StatusCode),
     #[error("unreadable body: {0}")]
-    Body(#[source] reqwest::Error),
+    Body(#[source] BodyError),
+    #[error("the body is not a user: {0}")]
+    Json(#[source] serde_json::Error),
 }
 
 impl AttemptError {
@@ -86,12 +95,18 @@ impl AttemptError {
                 status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
             }
             Self::Body(error) => error.is_timeout(),
+            Self::Json(_) => false,
         }
     }
 }
 
-/// The first pause between two attempts.
-const FIRST_RETRY_DELAY: Duration = Duration::from_millis(50);
+/// The first pause between two attempts (before jitter, which adds up to
+/// as much again; each further pause doubles).
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(25);
+
+/// The largest `GET /users/{id}` answer read. A user is three short
+/// strings; anything near this size is not one.
+pub const MAX_USER_BODY_BYTES: usize = 64 * 1024;
 
 /// The client, cheap to clone (clones share the breaker).
 #[derive(Debug, Clone)]
@@ -106,6 +121,7 @@ impl AuthServiceClient {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.timeout)
             .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("user-service/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let breaker = CircuitBreaker::new(settings.breaker_threshold, settings.breaker_cooldown);
@@ -141,41 +157,45 @@ impl AuthServiceClient {
             return Lookup::Unavailable;
         }
         let deadline = Instant::now() + self.settings.budget;
-        let mut delay = FIRST_RETRY_DELAY;
-        let mut attempt = 0;
-        loop {
+        let attempts = AtomicU32::new(0);
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(FIRST_RETRY_DELAY)
+            .with_max_times(self.settings.retries as usize)
+            .with_jitter();
+        let result = (|| async {
+            attempts.fetch_add(1, Ordering::Relaxed);
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let error = match self.attempt(id, remaining.min(self.settings.timeout)).await {
-                Ok(lookup) => {
-                    self.breaker.record_success();
-                    let outcome = match lookup {
-                        Lookup::Found(_) => "found",
-                        _ => "not_found",
-                    };
-                    metrics::counter!("auth_service_requests_total", "outcome" => outcome)
-                        .increment(1);
-                    if lookup == Lookup::NotFound {
-                        tracing::warn!("auth-service does not know a user holding a valid token");
-                    }
-                    return lookup;
+            self.attempt(id, remaining.min(self.settings.timeout)).await
+        })
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(AttemptError::is_transient)
+        // Never sleep past the budget: give up instead.
+        .adjust(|_, pause| pause.filter(|pause| Instant::now() + *pause < deadline))
+        .notify(|error, pause| {
+            tracing::debug!(%error, retry_in_ms = pause.as_millis() as u64, "auth-service attempt failed; retrying");
+        })
+        .await;
+        match result {
+            Ok(lookup) => {
+                self.breaker.record_success();
+                let outcome = match lookup {
+                    Lookup::Found(_) => "found",
+                    _ => "not_found",
+                };
+                metrics::counter!("auth_service_requests_total", "outcome" => outcome).increment(1);
+                if lookup == Lookup::NotFound {
+                    tracing::warn!("auth-service does not know a user holding a valid token");
                 }
-                Err(error) => error,
-            };
-            let pause = delay / 2 + jitter(delay);
-            let retry = error.is_transient()
-                && attempt < self.settings.retries
-                && Instant::now() + pause < deadline;
-            if !retry {
-                tracing::warn!(%error, attempts = attempt + 1, "auth-service lookup failed");
+                lookup
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempts = attempts.load(Ordering::Relaxed), "auth-service lookup failed");
                 metrics::counter!("auth_service_requests_total", "outcome" => "failed")
                     .increment(1);
                 self.breaker.record_failure();
-                return Lookup::Unavailable;
+                Lookup::Unavailable
             }
-            tracing::debug!(%error, attempt, "auth-service attempt failed; retrying");
-            tokio::time::sleep(pause).await;
-            attempt += 1;
-            delay *= 2;
         }
     }
 
@@ -196,16 +216,13 @@ impl AuthServiceClient {
         if !status.is_success() {
             return Err(AttemptError::Status(status));
         }
-        let body: UserBody = response.json().await.map_err(AttemptError::Body)?;
+        let body = read_bounded(response, MAX_USER_BODY_BYTES)
+            .await
+            .map_err(AttemptError::Body)?;
+        let body: UserBody = serde_json::from_slice(&body).map_err(AttemptError::Json)?;
         Ok(Lookup::Found(AuthUserDetails {
             username: body.username,
             email: body.email,
         }))
     }
-}
-
-/// A random pause in `[0, delay)`.
-fn jitter(delay: Duration) -> Duration {
-    let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX).max(1);
-    Duration::from_millis(rand::rng().random_range(0..millis))
 }

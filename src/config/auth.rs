@@ -6,7 +6,7 @@
 //! | `JWT_SECRET` (alias `SECRET_KEY`) | a development secret ([`super::DEVELOPMENT_SECRET`]) | HS256 key |
 //! | `AUTH_JWKS_URL` | unset | the auth-service's JWKS, for RS256/ES256 |
 //! | `JWT_ALGORITHM` | `HS256` (`RS256` with JWKS) | the one accepted algorithm |
-//! | `JWT_ISSUER` / `JWT_AUDIENCE` | unset | checked when set |
+//! | `JWT_ISSUER` / `JWT_AUDIENCE` | unset | when set, required in every token and checked |
 //! | `JWT_USER_CLAIM` | [`DEFAULT_USER_CLAIM`] | the claim holding the user id |
 //! | `AUTH_JWKS_TIMEOUT_MS` | [`DEFAULT_JWKS_TIMEOUT`] | timeout of one JWKS download |
 //! | `AUTH_JWKS_MIN_REFRESH_MS` | [`DEFAULT_JWKS_MIN_REFRESH`] | at most one JWKS download per this interval when tokens name unknown `kid`s |

@@ -219,3 +219,61 @@ pub async fn apply_user_deleted(
     })
     .await
 }
+
+/// Up to `limit` users, after `after` in id order, whose username is still
+/// unknown because their row was made for a token while the auth-service
+/// could not tell (no event has described them; an event's `null` is an
+/// answer, not a gap).
+pub async fn unknown_usernames(
+    conn: &mut AsyncPgConnection,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    auth_users::table
+        .filter(auth_users::username.is_null())
+        .filter(auth_users::source_event_at.is_null())
+        .filter(auth_users::auth_user_id.gt(after))
+        .order(auth_users::auth_user_id.asc())
+        .select(auth_users::auth_user_id)
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+/// Stores what the auth-service said about a user whose username was
+/// unknown, unless an event (the authoritative source) or another lookup
+/// got there first. A missing email keeps the stored one. Whether the row
+/// changed.
+pub async fn fill_unknown_details(
+    conn: &mut AsyncPgConnection,
+    id: &AuthUserId,
+    details: &AuthUserDetails,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let target = auth_users::table
+        .find(id.as_str())
+        .filter(auth_users::username.is_null())
+        .filter(auth_users::source_event_at.is_null());
+    let changed = match details.email.as_deref() {
+        Some(email) => {
+            diesel::update(target)
+                .set((
+                    auth_users::username.eq(details.username.as_deref()),
+                    auth_users::email.eq(email),
+                    auth_users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(target)
+                .set((
+                    auth_users::username.eq(details.username.as_deref()),
+                    auth_users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(changed > 0)
+}

@@ -1,35 +1,60 @@
 //! Applying a parsed event to the database. Each event is one transaction
 //! (see [`crate::db::auth_users::apply_user_upsert`] and
-//! [`crate::db::auth_users::apply_user_deleted`]). While the database cannot
-//! be reached the handler keeps retrying with backoff, so the message stays
-//! unacknowledged and nothing is lost; an error that retrying cannot fix
-//! (a constraint violation) gives up after a few attempts.
+//! [`crate::db::auth_users::apply_user_deleted`]).
+//!
+//! What an error means decides the message's fate:
+//!
+//! - the database cannot be reached (no pooled connection, a connection
+//!   that failed or closed, the server shutting down, a serialization
+//!   failure, a read-only server): the handler retries with jittered
+//!   exponential backoff (`backon`) for as long as it takes, so the message
+//!   stays unacknowledged and nothing is lost;
+//! - the database answers but refuses the change for its content (a NUL
+//!   character in text, a value too long, a check or unique violation,
+//!   invalid input syntax, ...: anything else): after a few attempts the
+//!   handler gives up and the consumer dead-letters the message, so one
+//!   bad message never stalls the queue. Before counting such an error the
+//!   handler checks that the database does answer (`SELECT 1` on another
+//!   connection); if it does not, the error counts as an outage.
+//!
+//! An event dated more than [`MAX_FUTURE_SKEW`] after the service's clock
+//! is refused before it reaches the database: stored, it would make every
+//! later event of that user look older, freezing them.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::RunQueryDsl;
 use tokio_util::sync::CancellationToken;
 
-use super::jittered;
 use crate::clock::SharedClock;
 use crate::db::Pool;
 use crate::db::auth_users::{self, EventEffect};
-use crate::events::message::AuthEvent;
+use crate::events::message::{AuthEvent, Malformed};
 
-/// Attempts before an error that is not about reaching the database makes
-/// the handler give up on a message.
+/// Attempts before an error about the message's content makes the handler
+/// give up on it.
 const PERMANENT_ERROR_ATTEMPTS: u32 = 3;
 
-/// The first pause between two attempts.
-const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+/// The first pause between two attempts (before jitter, which adds up to
+/// as much again).
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// How far after the service's clock an event's `occurred_at` may lie
+/// (clock skew between the auth-service and this service). A later event
+/// is dead-lettered with the reason `occurred_in_future`.
+pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// How handling an event ended.
 #[derive(Debug)]
 pub enum HandleOutcome {
     /// Committed (or found stale): acknowledge.
     Done(EventEffect),
-    /// The database refused the change for good: dead-letter.
-    Failed(DieselError),
+    /// The event cannot be applied, ever: dead-letter it with this reason.
+    Rejected(Malformed),
     /// Shutdown came while waiting for the database: requeue.
     Interrupted,
 }
@@ -39,31 +64,46 @@ pub enum HandleOutcome {
 enum AttemptError {
     #[error("no database connection: {0}")]
     Pool(#[from] bb8::RunError<diesel_async::pooled_connection::PoolError>),
-    #[error("database error: {0}")]
-    Query(#[from] DieselError),
+    /// The database could not be reached or could not commit now.
+    #[error("database unavailable: {0}")]
+    Unavailable(DieselError),
+    /// The database answered and refused the change.
+    #[error("database refused the change: {0}")]
+    Refused(DieselError),
+    #[error("shutting down")]
+    ShutDown,
 }
 
-impl AttemptError {
-    /// Whether retrying cannot help.
-    fn is_permanent(&self) -> bool {
-        match self {
-            Self::Pool(_) => false,
-            Self::Query(DieselError::DatabaseError(kind, _)) => matches!(
-                kind,
-                DatabaseErrorKind::UniqueViolation
-                    | DatabaseErrorKind::ForeignKeyViolation
-                    | DatabaseErrorKind::NotNullViolation
-                    | DatabaseErrorKind::CheckViolation
-                    | DatabaseErrorKind::RestrictViolation
-                    | DatabaseErrorKind::ExclusionViolation
-            ),
-            Self::Query(
-                DieselError::QueryBuilderError(_)
-                | DieselError::DeserializationError(_)
-                | DieselError::SerializationError(_),
-            ) => true,
-            Self::Query(_) => false,
-        }
+/// Whether `error` says the database is unreachable or cannot commit right
+/// now, as opposed to refusing this change for its content.
+fn is_outage(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure
+            | DatabaseErrorKind::ReadOnlyTransaction => true,
+            // diesel hides the SQLSTATE of the rest; these messages are
+            // the server's for shutdown (57P01..57P03), lost connections
+            // and deadlocks (40P01), all worth waiting out.
+            DatabaseErrorKind::Unknown => {
+                let message = info.message();
+                [
+                    "terminating connection",
+                    "shutting down",
+                    "starting up",
+                    "in recovery mode",
+                    "connection",
+                    "deadlock detected",
+                    "conflict with recovery",
+                ]
+                .iter()
+                .any(|needle| message.contains(needle))
+            }
+            _ => false,
+        },
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -85,40 +125,65 @@ impl EventHandler {
     }
 
     /// Applies `event`, retrying with backoff while the database is
-    /// unreachable, until it commits, fails for good, or `shutdown` fires.
+    /// unreachable, until it commits, is refused for good, or `shutdown`
+    /// fires.
     #[tracing::instrument(skip_all, fields(event = event.kind(), auth_user_id = %event.auth_user_id()))]
     pub async fn handle(&self, event: &AuthEvent, shutdown: &CancellationToken) -> HandleOutcome {
-        let mut delay = FIRST_RETRY_DELAY.min(self.retry_max);
-        let mut permanent_failures = 0;
-        for attempt in 1u64.. {
-            let error = match self.apply(event).await {
-                Ok(effect) => return HandleOutcome::Done(effect),
-                Err(error) => error,
-            };
-            if error.is_permanent() {
-                permanent_failures += 1;
-                if permanent_failures >= PERMANENT_ERROR_ATTEMPTS {
-                    return match error {
-                        AttemptError::Query(error) => HandleOutcome::Failed(error),
-                        AttemptError::Pool(_) => HandleOutcome::Interrupted,
-                    };
+        if let Err(refused) = check_occurred_at(event.occurred_at(), self.clock.now()) {
+            return HandleOutcome::Rejected(refused);
+        }
+        // Pauses from 100 ms doubling, jittered up to twice as long, never
+        // longer than `retry_max`.
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(FIRST_RETRY_DELAY.min(self.retry_max / 2))
+            .with_max_delay(self.retry_max / 2)
+            .without_max_times()
+            .with_jitter();
+        let refusals = AtomicU32::new(0);
+        let cancel = shutdown.clone();
+        let result = (|| async {
+            if shutdown.is_cancelled() {
+                return Err(AttemptError::ShutDown);
+            }
+            self.apply(event).await
+        })
+        .retry(backoff)
+        .sleep(move |pause| {
+            let cancel = cancel.clone();
+            async move {
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = cancel.cancelled() => {}
                 }
             }
-            let pause = jittered(delay);
-            tracing::warn!(%error, attempt, retry_in_ms = pause.as_millis() as u64, "event not applied yet; retrying");
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                () = shutdown.cancelled() => return HandleOutcome::Interrupted,
+        })
+        .when(|error| match error {
+            AttemptError::ShutDown => false,
+            AttemptError::Refused(_) => {
+                refusals.fetch_add(1, Ordering::Relaxed) + 1 < PERMANENT_ERROR_ATTEMPTS
             }
-            delay = (delay * 2).min(self.retry_max);
+            AttemptError::Pool(_) | AttemptError::Unavailable(_) => true,
+        })
+        .notify(|error, pause| {
+            tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "event not applied yet; retrying");
+        })
+        .await;
+        match result {
+            Ok(effect) => HandleOutcome::Done(effect),
+            Err(AttemptError::Refused(error)) => HandleOutcome::Rejected(Malformed {
+                reason: "processing_failed",
+                detail: error.to_string(),
+            }),
+            Err(AttemptError::ShutDown | AttemptError::Pool(_) | AttemptError::Unavailable(_)) => {
+                HandleOutcome::Interrupted
+            }
         }
-        HandleOutcome::Interrupted
     }
 
     /// One attempt, in one transaction.
     async fn apply(&self, event: &AuthEvent) -> Result<EventEffect, AttemptError> {
         let mut conn = self.pool.get().await?;
-        let effect = match event {
+        let applied = match event {
             AuthEvent::Created(user) | AuthEvent::Updated(user) => {
                 auth_users::apply_user_upsert(
                     &mut conn,
@@ -127,13 +192,83 @@ impl EventHandler {
                     user.occurred_at,
                     self.clock.now(),
                 )
-                .await?
+                .await
             }
             AuthEvent::Deleted {
                 auth_user_id,
                 occurred_at,
-            } => auth_users::apply_user_deleted(&mut conn, auth_user_id, *occurred_at).await?,
+            } => auth_users::apply_user_deleted(&mut conn, auth_user_id, *occurred_at).await,
         };
-        Ok(effect)
+        drop(conn);
+        match applied {
+            Ok(effect) => Ok(effect),
+            Err(error) if is_outage(&error) => Err(AttemptError::Unavailable(error)),
+            Err(error) if self.database_answers().await => Err(AttemptError::Refused(error)),
+            Err(error) => Err(AttemptError::Unavailable(error)),
+        }
+    }
+
+    /// Whether the database answers a trivial query on a pooled connection.
+    async fn database_answers(&self) -> bool {
+        let Ok(mut conn) = self.pool.get().await else {
+            return false;
+        };
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .is_ok()
+    }
+}
+
+/// Refuses an event dated more than [`MAX_FUTURE_SKEW`] after `now`.
+pub fn check_occurred_at(occurred_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Malformed> {
+    let skew = chrono::Duration::from_std(MAX_FUTURE_SKEW).unwrap_or(chrono::Duration::MAX);
+    if occurred_at > now + skew {
+        return Err(Malformed {
+            reason: "occurred_in_future",
+            detail: format!(
+                "`occurred_at` {occurred_at} is more than {} s after the clock ({now})",
+                MAX_FUTURE_SKEW.as_secs()
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_up_to_the_skew_after_the_clock_pass_and_later_ones_are_refused() {
+        let now = Utc::now();
+        assert!(check_occurred_at(now - chrono::Duration::days(365), now).is_ok());
+        assert!(check_occurred_at(now + chrono::Duration::minutes(5), now).is_ok());
+        let refused = check_occurred_at(now + chrono::Duration::minutes(6), now).unwrap_err();
+        assert_eq!(refused.reason, "occurred_in_future");
+    }
+
+    #[test]
+    fn only_outages_are_waited_out() {
+        let closed = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("connection closed".to_owned()),
+        );
+        assert!(is_outage(&closed));
+        let check = DieselError::DatabaseError(
+            DatabaseErrorKind::CheckViolation,
+            Box::new("new row violates check constraint".to_owned()),
+        );
+        assert!(!is_outage(&check));
+        let nul = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("invalid byte sequence for encoding \"UTF8\": 0x00".to_owned()),
+        );
+        assert!(!is_outage(&nul));
+        let shutdown = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_owned()),
+        );
+        assert!(is_outage(&shutdown));
     }
 }

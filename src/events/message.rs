@@ -41,6 +41,14 @@ impl AuthEvent {
         }
     }
 
+    /// When the auth-service says the event happened.
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Created(user) | Self::Updated(user) => user.occurred_at,
+            Self::Deleted { occurred_at, .. } => *occurred_at,
+        }
+    }
+
     /// The user the event is about.
     pub fn auth_user_id(&self) -> &AuthUserId {
         match self {

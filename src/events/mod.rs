@@ -5,9 +5,12 @@
 //! - [`message`]: parsing and validating one message;
 //! - [`handler`]: applying an event to the database, one transaction each;
 //! - this module: the connection loop ([`EventConsumer::run`]) that
-//!   reconnects with backoff, and the fate of each delivery: acknowledged
-//!   after its change commits, dead-lettered (with an `x-death-reason`
-//!   header) when malformed, left unacknowledged while the database is down.
+//!   reconnects with jittered exponential backoff (`backon`), and the fate
+//!   of each delivery: acknowledged after its change commits, dead-lettered
+//!   (with an `x-death-reason` header) when malformed, dated more than
+//!   [`handler::MAX_FUTURE_SKEW`] ahead of the clock, or refused by the
+//!   database for its content; left unacknowledged while the database is
+//!   down.
 //!
 //! Deliveries are handled one at a time, in the order the broker sends
 //! them; at most `RABBITMQ_PREFETCH` are held unacknowledged. On shutdown
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -31,7 +35,6 @@ use lapin::options::{
 use lapin::publisher_confirm::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ConnectionProperties};
-use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +43,6 @@ use crate::config::Config;
 use crate::db::Pool;
 use crate::db::auth_users::EventEffect;
 use crate::events::handler::{EventHandler, HandleOutcome};
-use crate::events::message::Malformed;
 use crate::events::topology::Topology;
 
 /// The header naming why a message was dead-lettered.
@@ -49,8 +51,9 @@ pub const DEATH_REASON_HEADER: &str = "x-death-reason";
 /// How long establishing a broker connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The first pause before reconnecting.
-const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(200);
+/// The first pause before reconnecting (before jitter, which adds up to as
+/// much again).
+const FIRST_RECONNECT_DELAY: Duration = Duration::from_millis(100);
 
 /// What the consumer needs to know about the broker.
 #[derive(Clone)]
@@ -139,24 +142,32 @@ impl EventConsumer {
     #[tracing::instrument(skip_all, fields(queue = %self.settings.topology.queue))]
     pub async fn run(&self, shutdown: CancellationToken) {
         let url = redact_url(self.settings.rabbitmq_url.expose_secret());
-        let mut delay = FIRST_RECONNECT_DELAY.min(self.settings.retry_max);
+        let retry_max = self.settings.retry_max;
+        // Pauses from 100 ms doubling, jittered up to twice as long, never
+        // longer than `retry_max`.
+        let builder = ExponentialBuilder::new()
+            .with_min_delay(FIRST_RECONNECT_DELAY.min(retry_max / 2))
+            .with_max_delay(retry_max / 2)
+            .without_max_times()
+            .with_jitter();
+        let mut backoff = builder.build();
         loop {
             let mut subscribed = false;
             let result = self.session(&shutdown, &mut subscribed).await;
             self.status.set(false);
             if subscribed {
-                delay = FIRST_RECONNECT_DELAY.min(self.settings.retry_max);
+                // A session that got going starts the backoff afresh.
+                backoff = builder.build();
             }
             match result {
                 Ok(()) => break,
                 Err(error) => {
-                    let pause = jittered(delay);
+                    let pause = backoff.next().unwrap_or(retry_max);
                     tracing::warn!(%error, broker = %url, retry_in_ms = pause.as_millis() as u64, "event consumer disconnected; reconnecting");
                     tokio::select! {
                         () = tokio::time::sleep(pause) => {}
                         () = shutdown.cancelled() => break,
                     }
-                    delay = (delay * 2).min(self.settings.retry_max);
                 }
             }
         }
@@ -270,12 +281,8 @@ impl EventConsumer {
                     .increment(1);
                 tracing::info!(event = event.kind(), auth_user_id = %event.auth_user_id(), outcome, "event handled");
             }
-            HandleOutcome::Failed(error) => {
-                let malformed = Malformed {
-                    reason: "processing_failed",
-                    detail: error.to_string(),
-                };
-                dead_letter(channel, &self.settings.topology, &delivery, &malformed).await;
+            HandleOutcome::Rejected(refused) => {
+                dead_letter(channel, &self.settings.topology, &delivery, &refused).await;
             }
             HandleOutcome::Interrupted => {
                 let requeue = BasicNackOptions {
@@ -299,7 +306,7 @@ async fn dead_letter(
     channel: &Channel,
     topology: &Topology,
     delivery: &Delivery,
-    malformed: &Malformed,
+    malformed: &message::Malformed,
 ) {
     tracing::warn!(reason = malformed.reason, detail = %malformed.detail, "dead-lettering a message");
     metrics::counter!("events_dead_lettered_total", "reason" => malformed.reason).increment(1);
@@ -353,13 +360,6 @@ async fn dead_letter(
     }
 }
 
-/// `delay` give or take a half, so that many consumers do not retry in step.
-pub(crate) fn jittered(delay: Duration) -> Duration {
-    let half = delay / 2;
-    let spread = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX).max(1);
-    half + Duration::from_millis(rand::rng().random_range(0..spread))
-}
-
 /// A URL with its password replaced, for logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -382,13 +382,5 @@ mod tests {
         let redacted = redact_url("amqp://guest:s3cret@rabbit:5672/%2f");
         assert!(!redacted.contains("s3cret"));
         assert!(redacted.contains("guest"));
-    }
-
-    #[test]
-    fn jitter_stays_within_half_to_one_and_a_half() {
-        for _ in 0..100 {
-            let pause = jittered(Duration::from_millis(1000));
-            assert!(pause >= Duration::from_millis(500) && pause < Duration::from_millis(1500));
-        }
     }
 }

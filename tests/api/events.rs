@@ -33,9 +33,11 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// An instant `minutes` after 2026-11-21T10:00:00Z.
+/// An instant `minutes` after 2026-11-21T08:00:00Z, two hours before the
+/// test clock, so that the events of a test lie in its past (an event more
+/// than the allowed skew ahead of the clock is dead-lettered).
 fn at(minutes: i64) -> DateTime<Utc> {
-    crate::helpers::start_time() + chrono::Duration::minutes(minutes)
+    crate::helpers::start_time() - chrono::Duration::hours(2) + chrono::Duration::minutes(minutes)
 }
 
 /// Polls `check` until it holds, failing the test after 15 seconds.
@@ -768,4 +770,122 @@ async fn the_consumer_stops_on_shutdown_and_leaves_unhandled_messages_queued() {
         .expect("passive declare");
     assert_eq!(declared.consumer_count(), 0);
     assert!(stored_user(&app, "ev-stop-2").await.is_none());
+}
+
+/// Waits until `n` dead letters have arrived and returns them.
+async fn dead_letters(broker: &Broker, n: usize) -> Vec<(Value, FieldTable)> {
+    let mut dead = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dead.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} dead letters",
+            dead.len()
+        );
+        dead.extend(broker.take_dead_letters().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dead
+}
+
+fn reason_of(headers: &FieldTable) -> Option<String> {
+    match headers.inner().get(DEATH_REASON_HEADER) {
+        Some(AMQPValue::LongString(value)) => Some(value.to_string()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_message_the_database_refuses_for_its_content_is_dead_lettered_and_the_queue_moves_on() {
+    let app = TestApp::spawn().await;
+    let broker = Broker::new().await;
+    let consumer = consume(&app, &broker);
+
+    // PostgreSQL refuses a NUL character in text ("invalid byte sequence"),
+    // an error that is about the data, not about reaching the database.
+    let nul = created("ev-nul", "ada\u{0}lovelace", 0);
+    broker.publish(&nul).await;
+    let behind: Vec<String> = (1..=3).map(|n| format!("ev-behind-nul-{n}")).collect();
+    for id in &behind {
+        broker.publish(&created(id, "grace", 1)).await;
+    }
+    for id in &behind {
+        eventually("the messages queued behind it are handled", || async {
+            username_of(&app, id).await.as_deref() == Some("grace")
+        })
+        .await;
+    }
+    let dead = dead_letters(&broker, 1).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, nul, "the message is kept as sent");
+    assert_eq!(reason_of(&dead[0].1).as_deref(), Some("processing_failed"));
+    assert!(stored_user(&app, "ev-nul").await.is_none());
+    eventually("nothing is left to loop on", || async {
+        broker.ready(&broker.topology.queue).await == 0
+    })
+    .await;
+    consumer.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_dated_far_in_the_future_is_dead_lettered_and_later_events_still_apply() {
+    let app = TestApp::spawn().await;
+    let broker = Broker::new().await;
+    let consumer = consume(&app, &broker);
+    let id = "ev-future";
+
+    broker.publish(&created(id, "ada", 0)).await;
+    // Years ahead: stored, it would make every later event look older.
+    let future = json!({
+        "event": "UserUpdated", "auth_user_id": id, "username": "from-the-future",
+        "email": null, "occurred_at": "2031-01-01T00:00:00Z",
+    });
+    broker.publish(&future).await;
+    let deleted_ahead = json!({
+        "event": "UserDeleted", "auth_user_id": id, "occurred_at": "2030-06-01T00:00:00Z",
+    });
+    broker.publish(&deleted_ahead).await;
+    // Within the skew (a minute ahead of the clock) is fine.
+    let slightly_ahead = (crate::helpers::start_time() + chrono::Duration::minutes(1)).to_rfc3339();
+    broker
+        .publish(&json!({
+            "event": "UserUpdated", "auth_user_id": id, "username": "ada-skewed",
+            "email": null, "occurred_at": slightly_ahead,
+        }))
+        .await;
+    eventually("the slightly-ahead update applies", || async {
+        username_of(&app, id).await.as_deref() == Some("ada-skewed")
+    })
+    .await;
+
+    let dead = dead_letters(&broker, 2).await;
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0].0, future);
+    assert_eq!(dead[1].0, deleted_ahead);
+    for (_, headers) in &dead {
+        assert_eq!(reason_of(headers).as_deref(), Some("occurred_in_future"));
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM auth_user_tombstones WHERE auth_user_id = '{id}'"
+        ))
+        .await,
+        0,
+        "the future deletion left no tombstone"
+    );
+
+    // Once the clock has moved on, later events keep applying.
+    app.clock.advance(chrono::Duration::hours(1));
+    let later = (crate::helpers::start_time() + chrono::Duration::minutes(30)).to_rfc3339();
+    broker
+        .publish(&json!({
+            "event": "UserUpdated", "auth_user_id": id, "username": "ada-later",
+            "email": "ada@example.com", "occurred_at": later,
+        }))
+        .await;
+    eventually("a later event applies", || async {
+        username_of(&app, id).await.as_deref() == Some("ada-later")
+    })
+    .await;
+    consumer.stop().await;
 }

@@ -299,3 +299,63 @@ async fn without_jwks_hs256_with_the_shared_secret_keeps_working() {
         Err("UNAUTHENTICATED".to_owned())
     );
 }
+
+#[tokio::test]
+async fn an_oversized_key_set_is_refused() {
+    let key = TestKey::ec();
+    let app = app_with_jwks(Some(Algorithm::ES256), 0).await;
+    // A valid key, padded past the cap with a field nobody reads.
+    let padding = "x".repeat(user_service::auth::jwks::MAX_JWKS_BODY_BYTES);
+    Mock::given(method("GET"))
+        .and(path(JWKS_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "keys": [key.jwk("ec-1")], "padding": padding })),
+        )
+        .mount(&app.auth_service)
+        .await;
+    assert_eq!(
+        me(&app, &key.token("alice", Some("ec-1"))).await,
+        Err("UNAUTHENTICATED".to_owned())
+    );
+    assert_eq!(jwks_requests(&app).await, 1);
+
+    // The same set without the padding is read.
+    serve_jwks(&app, vec![key.jwk("ec-1")]).await;
+    assert_eq!(
+        me(&app, &key.token("alice", Some("ec-1"))).await,
+        Ok("alice".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_redirected_key_set_is_not_followed() {
+    let key = TestKey::ec();
+    let app = app_with_jwks(Some(Algorithm::ES256), 0).await;
+    let elsewhere = format!("{}/elsewhere/jwks.json", app.auth_service.uri());
+    Mock::given(method("GET"))
+        .and(path(JWKS_PATH))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", elsewhere.as_str()))
+        .mount(&app.auth_service)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/elsewhere/jwks.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "keys": [key.jwk("ec-1")] })),
+        )
+        .mount(&app.auth_service)
+        .await;
+    assert_eq!(
+        me(&app, &key.token("alice", Some("ec-1"))).await,
+        Err("UNAUTHENTICATED".to_owned())
+    );
+    let followed = app
+        .auth_service
+        .received_requests()
+        .await
+        .expect("recording")
+        .iter()
+        .filter(|request| request.url.path() == "/elsewhere/jwks.json")
+        .count();
+    assert_eq!(followed, 0, "the redirect is not followed");
+}
