@@ -36,7 +36,9 @@
 //! | `ALLOWED_ORIGINS` | `http://localhost:3000,http://localhost:5173` | CORS origins (exact match, comma separated) |
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | `1048576` | request body limit (413 above it) |
-//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `15` / `5000` | document limits |
+//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | `15` / `250000` | document limits (complexity: the cost model of `graphql::cost`, list sizes included, per request) |
+//! | `GRAPHQL_MAX_TOKENS` / `GRAPHQL_MAX_NESTING` | `10000` / `64` | lexical bounds checked before parsing (nesting also bounds `variables`) |
+//! | `GRAPHQL_MAX_RESPONSE_BYTES` | `4194304` | the most bytes the answers of one request may take |
 //! | `GRAPHQL_LOADER_DELAY_MS` | `1` | how long a dataloader gathers keys before a batch |
 //! | `GRAPHQL_MAX_ALIASES` | `30` | aliases per document |
 //! | `GRAPHQL_MAX_DIRECTIVES` | `10` | directives per field |
@@ -334,10 +336,31 @@ pub struct HttpConfig {
     #[arg(
         long,
         env = "GRAPHQL_MAX_COMPLEXITY",
-        default_value_t = 5000,
+        default_value_t = 250_000,
         global = true
     )]
     pub graphql_max_complexity: usize,
+    /// Most tokens in one document (checked before parsing); also the most
+    /// selections a document may expand to through its fragments.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_TOKENS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub graphql_max_tokens: usize,
+    /// Deepest nesting of `(`, `[` and `{` in a document (checked before
+    /// parsing), and of lists and objects in its variables.
+    #[arg(long, env = "GRAPHQL_MAX_NESTING", default_value_t = 64, global = true)]
+    pub graphql_max_nesting: usize,
+    /// The most bytes the answers of one request (a batch together) may take.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_RESPONSE_BYTES",
+        default_value_t = 4 * 1024 * 1024,
+        global = true
+    )]
+    pub graphql_max_response_bytes: usize,
     /// How long a dataloader waits for more keys before loading a batch,
     /// in milliseconds.
     #[arg(

@@ -29,6 +29,7 @@ use crate::app::HttpState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
 use crate::graphql::Loaders;
+use crate::graphql::budget::RequestBudget;
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::http::limits::{ClientAddr, RetryAfter};
 use crate::http::observability::{OperationLabel, count_error};
@@ -404,13 +405,16 @@ async fn execute(
         return too_many_requests(media, retry, "user");
     }
     let slot = OperationSlot::default();
+    // One cost and response budget for all operations of the request.
+    let budget = RequestBudget::default();
     let pool = &state.app.db.pool;
     let delay = Duration::from_millis(state.app.config.http.graphql_loader_delay_ms);
     let prepare = |request: async_graphql::Request| {
         let request = request
             .data(viewer.clone())
             .data(Loaders::new(pool, delay))
-            .data(slot.clone());
+            .data(slot.clone())
+            .data(budget.clone());
         match &queries_only {
             Some(queries_only) => request.data(queries_only.clone()),
             None => request,

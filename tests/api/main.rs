@@ -8,6 +8,7 @@ mod events;
 mod federation;
 mod graphql_http;
 mod guard;
+mod hostile;
 mod helpers;
 mod http;
 mod jwks;

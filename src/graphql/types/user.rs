@@ -8,6 +8,7 @@ use crate::db::profiles::ProfileRow;
 use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
 use crate::error::{AppError, AppResult, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::cost::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 use crate::graphql::loaders::ActivityKey;
 use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
 
@@ -169,11 +170,8 @@ impl User {
             .load_one(self.id.clone())
             .await
             .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Badge::from)
-            .collect())
+        let rows = at_most(rows.unwrap_or_default(), MAX_BADGES_PER_USER, "badges");
+        Ok(rows.into_iter().map(Badge::from).collect())
     }
 
     /// Learning goals, newest first, optionally only those with `status`.
@@ -193,8 +191,8 @@ impl User {
             .load_one(self.id.clone())
             .await
             .gql()?;
+        let rows = at_most(rows.unwrap_or_default(), MAX_GOALS_PER_USER, "goals");
         Ok(rows
-            .unwrap_or_default()
             .into_iter()
             .map(LearningGoal::from)
             .filter(|goal| status.is_none_or(|status| goal.status == status))
@@ -273,6 +271,17 @@ impl User {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// The first `cap` of `rows` (newest first): the per-user cap the cost
+/// model counts on, kept on the read side too (a user who holds more, from
+/// before the write side enforced it, is logged).
+fn at_most<T>(mut rows: Vec<T>, cap: usize, list: &'static str) -> Vec<T> {
+    if rows.len() > cap {
+        tracing::warn!(list, held = rows.len(), cap, "a user holds more than the per-user cap");
+        rows.truncate(cap);
+    }
+    rows
 }
 
 /// Settings that shape how the service treats the user.
