@@ -195,7 +195,7 @@ mod tests {
         .unwrap();
         // query Q ( $ id : ID ! ) { user ( authUserId : $ id ) { ... F } }
         assert_eq!(scan.tokens, 22);
-        assert_eq!(scan.deepest, 3);
+        assert_eq!(scan.deepest, 2);
     }
 
     #[test]
