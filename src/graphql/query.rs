@@ -1,5 +1,7 @@
 //! The read side: `me`, `user`, `users`.
 
+use std::collections::{HashMap, HashSet};
+
 use async_graphql::{Context, ID, Object};
 
 use crate::domain::AuthUserId;
@@ -64,9 +66,9 @@ impl UserQuery {
             .map(|id| AuthUserId::parse_field(id, "authUserIds"))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
-        // Each distinct id is loaded once, however often it is asked for;
-        // the nested loaders see one key per user as well.
-        let distinct: std::collections::HashSet<&AuthUserId> = ids.iter().collect();
+        // Each distinct id is loaded once, however often it is asked for,
+        // and its duplicates share one `User` (clones share what it loads).
+        let distinct: HashSet<&AuthUserId> = ids.iter().collect();
         let records = ctx
             .loaders()
             .gql()?
@@ -74,11 +76,19 @@ impl UserQuery {
             .load_many(distinct.into_iter().cloned())
             .await
             .gql()?;
+        let mut users: HashMap<&AuthUserId, Option<User>> = HashMap::new();
         Ok(ids
-            .into_iter()
+            .iter()
             .map(|id| {
-                let record = records.get(&id).cloned();
-                record.map(|record| User::new(ctx, id, Some(record)))
+                users
+                    .entry(id)
+                    .or_insert_with(|| {
+                        records
+                            .get(id)
+                            .cloned()
+                            .map(|record| User::new(ctx, id.clone(), Some(record)))
+                    })
+                    .clone()
             })
             .collect())
     }

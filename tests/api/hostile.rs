@@ -447,7 +447,7 @@ async fn a_missing_required_variable_is_a_client_error() {
         assert!(message(&response).contains("$"), "{}", response.body);
     }
     // Nothing written by a mutation missing one.
-    let before = app.count("SELECT count(*) FROM auth_users").await;
+    let before = app.count("SELECT count(*) AS n FROM auth_users").await;
     let response = app
         .graphql_as(
             "writer",
@@ -457,7 +457,7 @@ async fn a_missing_required_variable_is_a_client_error() {
         .await;
     assert_ne!(response.error_code(), Some("INTERNAL_SERVER_ERROR"), "{}", response.body);
     assert!(response.error_code().is_some(), "{}", response.body);
-    assert_eq!(app.count("SELECT count(*) FROM auth_users").await, before);
+    assert_eq!(app.count("SELECT count(*) AS n FROM auth_users").await, before);
 }
 
 #[tokio::test]
