@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
-    SelectionSet, Type,
+    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    Type,
 };
 use async_graphql::{Name, ServerResult, Variables};
 use async_graphql_value::Value;

@@ -197,23 +197,26 @@ fn unprovided_required_variable(
     operation_name: Option<&str>,
 ) -> Option<String> {
     let operation = selected_operation(document, operation_name)?;
-    operation.variable_definitions.iter().find_map(|definition| {
-        let definition = &definition.node;
-        let ty = &definition.var_type.node;
-        if ty.nullable || definition.default_value.is_some() {
-            return None;
-        }
-        let name = &definition.name.node;
-        match variables.get(name) {
-            None => Some(format!(
-                "Variable \"${name}\" of required type \"{ty}\" was not provided."
-            )),
-            Some(ConstValue::Null) => Some(format!(
-                "Variable \"${name}\" of non-null type \"{ty}\" must not be null."
-            )),
-            Some(_) => None,
-        }
-    })
+    operation
+        .variable_definitions
+        .iter()
+        .find_map(|definition| {
+            let definition = &definition.node;
+            let ty = &definition.var_type.node;
+            if ty.nullable || definition.default_value.is_some() {
+                return None;
+            }
+            let name = &definition.name.node;
+            match variables.get(name) {
+                None => Some(format!(
+                    "Variable \"${name}\" of required type \"{ty}\" was not provided."
+                )),
+                Some(ConstValue::Null) => Some(format!(
+                    "Variable \"${name}\" of non-null type \"{ty}\" must not be null."
+                )),
+                Some(_) => None,
+            }
+        })
 }
 
 /// Counts bytes written, failing once past `limit`.
@@ -266,12 +269,9 @@ impl Extension for DocumentBudget {
             .parsed_query()
             .map(|document| cost::document_cost(document, &variables, operation_name.as_deref()))
             .unwrap_or_default();
-        let missing = request
-            .parsed_query()
-            .ok()
-            .and_then(|document| {
-                unprovided_required_variable(document, &variables, operation_name.as_deref())
-            });
+        let missing = request.parsed_query().ok().and_then(|document| {
+            unprovided_required_variable(document, &variables, operation_name.as_deref())
+        });
         request.variables = variables;
         if let Some(message) = missing {
             return Err(refusal(message, code::BAD_USER_INPUT));

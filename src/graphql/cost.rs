@@ -144,9 +144,7 @@ impl<'a> Walk<'a> {
                     let children = self.selection_set(&field.selection_set.node);
                     let items = self.items(field);
                     total.add(SetCost {
-                        weighted: items
-                            .saturating_mul(children.weighted)
-                            .saturating_add(1),
+                        weighted: items.saturating_mul(children.weighted).saturating_add(1),
                         selections: children.selections.saturating_add(1),
                         fields: 1,
                     });
@@ -278,7 +276,8 @@ mod tests {
 
     #[test]
     fn lists_multiply_by_their_length_or_cap() {
-        let query = "query($ids: [ID!]!) { users(authUserIds: $ids) { goals { id title } badges { id } } }";
+        let query =
+            "query($ids: [ID!]!) { users(authUserIds: $ids) { goals { id title } badges { id } } }";
         // 1 + 3 * ((1 + 100 * 2) + (1 + 100 * 1))
         assert_eq!(
             cost(query, serde_json::json!({ "ids": ["a", "b", "c"] })).weighted,
@@ -313,11 +312,7 @@ mod tests {
     #[test]
     fn first_counts_with_its_default() {
         assert_eq!(
-            cost(
-                "{ me { activity { id } } }",
-                serde_json::json!({})
-            )
-            .weighted,
+            cost("{ me { activity { id } } }", serde_json::json!({})).weighted,
             1 + 1 + 20
         );
         assert_eq!(
@@ -377,7 +372,10 @@ mod tests {
             "mutation { a: deleteGoal(authUserId: \"u\", goalId: \"1\") b: deleteGoal(authUserId: \"u\", goalId: \"2\") ...M } fragment M on Mutation { c: deleteGoal(authUserId: \"u\", goalId: \"3\") }",
         )
         .unwrap();
-        assert_eq!(mutation_field_count(&document, &Variables::default(), None), 3);
+        assert_eq!(
+            mutation_field_count(&document, &Variables::default(), None),
+            3
+        );
         let query = parse_query("{ a: __typename b: __typename }").unwrap();
         assert_eq!(mutation_field_count(&query, &Variables::default(), None), 0);
     }

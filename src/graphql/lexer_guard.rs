@@ -235,8 +235,7 @@ mod tests {
 
     #[test]
     fn deep_variables_are_found() {
-        let variables =
-            Variables::from_json(serde_json::json!({ "a": [[["x"]]], "b": 1 }));
+        let variables = Variables::from_json(serde_json::json!({ "a": [[["x"]]], "b": 1 }));
         // {"a": [[[ is 4 levels.
         assert!(!variables_too_deep(&variables, 4));
         assert!(variables_too_deep(&variables, 3));

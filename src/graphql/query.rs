@@ -133,11 +133,13 @@ fn report_malformed_entity(ctx: &Context<'_>, auth_user_id: &ID, error: AppError
                 )
             })
         });
-    let mut server_error = async_graphql::ErrorExtensions::extend(&error)
-        .into_server_error(ctx.item.pos);
+    let mut server_error =
+        async_graphql::ErrorExtensions::extend(&error).into_server_error(ctx.item.pos);
     server_error.path = vec![async_graphql::PathSegment::Field("_entities".to_owned())];
     if let Some(index) = index {
-        server_error.path.push(async_graphql::PathSegment::Index(index));
+        server_error
+            .path
+            .push(async_graphql::PathSegment::Index(index));
     }
     ctx.add_error(server_error);
 }

@@ -121,8 +121,7 @@ async fn deep_literals_are_refused_on_the_persisted_query_and_batch_paths_too() 
     .await;
     assert_eq!(batch.body[0]["data"]["__typename"], "Query");
     assert_eq!(
-        batch.body[1]["errors"][0]["extensions"]["code"],
-        "GRAPHQL_PARSE_FAILED",
+        batch.body[1]["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
         "{}",
         batch.body
     );
@@ -141,14 +140,20 @@ async fn nesting_within_the_bound_still_parses() {
         "{}",
         response.body
     );
-    assert!(message(&response).contains("Invalid value"), "{}", response.body);
+    assert!(
+        message(&response).contains("Invalid value"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
 async fn a_document_with_too_many_tokens_is_refused() {
     let app = TestApp::spawn_with(|config| config.http.graphql_max_tokens = 1_000).await;
     let fields = "__typename ".repeat(1_000);
-    let response = app.graphql(&format!("{{ {fields} }}"), json!({}), None).await;
+    let response = app
+        .graphql(&format!("{{ {fields} }}"), json!({}), None)
+        .await;
     assert_eq!(
         response.error_code(),
         Some("GRAPHQL_PARSE_FAILED"),
@@ -192,7 +197,11 @@ async fn deeply_nested_variables_are_refused() {
         "{}",
         response.body
     );
-    assert!(message(&response).contains("variables"), "{}", response.body);
+    assert!(
+        message(&response).contains("variables"),
+        "{}",
+        response.body
+    );
     // Past serde_json's own limit the body is not read at all.
     let body = format!(
         "{{\"query\": \"{{ __typename }}\", \"variables\": {{\"v\": {}1{}}}}}",
@@ -230,7 +239,11 @@ async fn exponential_fragments_are_refused_in_milliseconds() {
         let response = app
             .graphql(&exponential_fragments(levels), json!({}), None)
             .await;
-        assert!(start.elapsed() < FAST, "{levels}: took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < FAST,
+            "{levels}: took {:?}",
+            start.elapsed()
+        );
         assert_eq!(
             response.error_code(),
             Some("GRAPHQL_VALIDATION_FAILED"),
@@ -256,7 +269,9 @@ async fn exponential_fragments_under_an_empty_list_are_refused_too() {
         "query { users(authUserIds: []) { ...U7 } }",
         1,
     );
-    document = document.replace("on Query", "on User").replace("...F", "...U");
+    document = document
+        .replace("on Query", "on User")
+        .replace("...F", "...U");
     document = document.replace("fragment F", "fragment U");
     let start = Instant::now();
     let response = app.graphql(&document, json!({}), None).await;
@@ -394,7 +409,11 @@ async fn duplicate_ids_are_loaded_once() {
         .await;
     let users = hundred.ok()["users"].as_array().expect("users").clone();
     assert_eq!(app.statements() - before, once, "the same statements");
-    assert_eq!(users.len(), 100, "one entry per id asked, as GraphQL requires");
+    assert_eq!(
+        users.len(),
+        100,
+        "one entry per id asked, as GraphQL requires"
+    );
     assert!(users.iter().all(|user| user == &users[0]));
 }
 
@@ -402,7 +421,8 @@ async fn duplicate_ids_are_loaded_once() {
 async fn an_answer_over_the_response_budget_is_refused() {
     let app = TestApp::spawn_with(|config| config.http.graphql_max_response_bytes = 4_096).await;
     for n in 0..5 {
-        app.create_goal("big", &format!("{n} {}", "x".repeat(150))).await;
+        app.create_goal("big", &format!("{n} {}", "x".repeat(150)))
+            .await;
     }
     let query = "query($ids: [ID!]!) { users(authUserIds: $ids) { goals { title } } }";
     // 1 copy: about 900 bytes.
@@ -418,7 +438,11 @@ async fn an_answer_over_the_response_budget_is_refused() {
         "{}",
         response.body
     );
-    assert!(message(&response).contains("4096 bytes"), "{}", response.body);
+    assert!(
+        message(&response).contains("4096 bytes"),
+        "{}",
+        response.body
+    );
     assert_eq!(response.data(), &Value::Null);
     assert!(response.body.to_string().len() < 1_000);
 
@@ -455,9 +479,17 @@ async fn a_missing_required_variable_is_a_client_error() {
             json!({}),
         )
         .await;
-    assert_ne!(response.error_code(), Some("INTERNAL_SERVER_ERROR"), "{}", response.body);
+    assert_ne!(
+        response.error_code(),
+        Some("INTERNAL_SERVER_ERROR"),
+        "{}",
+        response.body
+    );
     assert!(response.error_code().is_some(), "{}", response.body);
-    assert_eq!(app.count("SELECT count(*) AS n FROM auth_users").await, before);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM auth_users").await,
+        before
+    );
 }
 
 #[tokio::test]
@@ -540,11 +572,50 @@ mod generated {
 
     /// Pieces of GraphQL, good and bad, for a token soup.
     const TOKENS: [&str; 44] = [
-        "{", "}", "(", ")", "[", "]", "{", "}", "[", "]", "...", "...F0", "...F1", "fragment F0 on Query",
-        "fragment F1 on User", "on", "query", "mutation", "query($v: [ID!])", "users", "user",
-        "authUserIds:", "authUserId:", "\"x\"", "$v", "$w", "goals", "badges", "activity(first: 5)",
-        "id", "__typename", "a:", "b:", "@include(if: true)", "@skip(if: $v)", ":", "!", "=", "1",
-        "-1.5e3", "\"\"\"b\\\"\"\"\"", "#c\n", "é", "\"",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "[",
+        "]",
+        "...",
+        "...F0",
+        "...F1",
+        "fragment F0 on Query",
+        "fragment F1 on User",
+        "on",
+        "query",
+        "mutation",
+        "query($v: [ID!])",
+        "users",
+        "user",
+        "authUserIds:",
+        "authUserId:",
+        "\"x\"",
+        "$v",
+        "$w",
+        "goals",
+        "badges",
+        "activity(first: 5)",
+        "id",
+        "__typename",
+        "a:",
+        "b:",
+        "@include(if: true)",
+        "@skip(if: $v)",
+        ":",
+        "!",
+        "=",
+        "1",
+        "-1.5e3",
+        "\"\"\"b\\\"\"\"\"",
+        "#c\n",
+        "é",
+        "\"",
     ];
 
     fn soup() -> impl Strategy<Value = String> {
@@ -568,13 +639,33 @@ mod generated {
         ];
         leaf.prop_recursive(6, 64, 8, |inner| {
             (
-                prop::sample::select(&["users(authUserIds: $v)", "user(authUserId: \"u\")", "me", "goals", "badges", "activity(first: 100)", "stats", "... on User", "... on Query"][..]),
+                prop::sample::select(
+                    &[
+                        "users(authUserIds: $v)",
+                        "user(authUserId: \"u\")",
+                        "me",
+                        "goals",
+                        "badges",
+                        "activity(first: 100)",
+                        "stats",
+                        "... on User",
+                        "... on Query",
+                    ][..],
+                ),
                 prop::option::of(prop::sample::select(&["a:", "b:", "c:"][..])),
                 prop::collection::vec(inner, 1..8),
             )
                 .prop_map(|(field, alias, children)| {
-                    let alias = if field.starts_with("...") { None } else { alias };
-                    format!("{} {field} {{ {} }}", alias.unwrap_or(""), children.join(" "))
+                    let alias = if field.starts_with("...") {
+                        None
+                    } else {
+                        alias
+                    };
+                    format!(
+                        "{} {field} {{ {} }}",
+                        alias.unwrap_or(""),
+                        children.join(" ")
+                    )
                 })
         })
     }
@@ -644,7 +735,10 @@ mod generated {
 
     fn check_answer(answer: &Value) -> Result<(), TestCaseError> {
         match answer.get("errors") {
-            None => prop_assert!(answer.get("data").is_some(), "neither data nor errors: {answer}"),
+            None => prop_assert!(
+                answer.get("data").is_some(),
+                "neither data nor errors: {answer}"
+            ),
             Some(errors) => {
                 let errors = errors.as_array().cloned().unwrap_or_default();
                 prop_assert!(!errors.is_empty(), "{answer}");
@@ -674,7 +768,11 @@ mod generated {
             .run(&request(), |(query, variables, batch)| {
                 let start = Instant::now();
                 let body = json!({ "query": query, "variables": variables });
-                let body = if batch { json!([body, { "query": "{ __typename }" }]) } else { body };
+                let body = if batch {
+                    json!([body, { "query": "{ __typename }" }])
+                } else {
+                    body
+                };
                 let response = runtime.block_on(super::post_json(&app, &body));
                 let elapsed = start.elapsed();
                 prop_assert!(elapsed < BOUND, "took {elapsed:?}: {query}");

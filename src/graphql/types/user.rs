@@ -305,7 +305,12 @@ struct Loaded {
 /// before the write side enforced it, is logged).
 fn at_most<T>(mut rows: Vec<T>, cap: usize, list: &'static str) -> Vec<T> {
     if rows.len() > cap {
-        tracing::warn!(list, held = rows.len(), cap, "a user holds more than the per-user cap");
+        tracing::warn!(
+            list,
+            held = rows.len(),
+            cap,
+            "a user holds more than the per-user cap"
+        );
         rows.truncate(cap);
     }
     rows
