@@ -760,7 +760,7 @@ mod generated {
             .expect("runtime");
         let app = runtime.block_on(TestApp::spawn());
         let mut runner = TestRunner::new(Config {
-            cases: 96,
+            cases: 64,
             failure_persistence: None,
             ..Config::default()
         });
