@@ -30,6 +30,9 @@ pub fn router(app: AppState) -> Router {
     let limits = SchemaLimits {
         max_depth: config.http.graphql_max_depth,
         max_complexity: config.http.graphql_max_complexity,
+        max_tokens: config.http.graphql_max_tokens,
+        max_nesting: config.http.graphql_max_nesting,
+        max_response_bytes: config.http.graphql_max_response_bytes,
         max_aliases: config.http.graphql_max_aliases,
         max_directives: config.http.graphql_max_directives,
         introspection: config.introspection_enabled(),

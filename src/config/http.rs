@@ -5,7 +5,9 @@
 //! | `ALLOWED_ORIGINS` | [`DEFAULT_ALLOWED_ORIGINS`] | CORS origins (exact match, comma separated) |
 //! | `ENABLE_GRAPHIQL` / `ENABLE_INTROSPECTION` | on, off in production | |
 //! | `MAX_BODY_BYTES` | [`DEFAULT_MAX_BODY_BYTES`] | request body limit (413 above it) |
-//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | [`DEFAULT_MAX_DEPTH`] / [`DEFAULT_MAX_COMPLEXITY`] | document limits |
+//! | `GRAPHQL_MAX_DEPTH` / `GRAPHQL_MAX_COMPLEXITY` | [`DEFAULT_MAX_DEPTH`] / [`DEFAULT_MAX_COMPLEXITY`] | document limits (complexity: the cost model of `graphql::cost`, list sizes included, per request) |
+//! | `GRAPHQL_MAX_TOKENS` / `GRAPHQL_MAX_NESTING` | [`DEFAULT_MAX_TOKENS`] / [`DEFAULT_MAX_NESTING`] | lexical bounds checked before parsing (nesting also bounds `variables`) |
+//! | `GRAPHQL_MAX_RESPONSE_BYTES` | [`DEFAULT_MAX_RESPONSE_BYTES`] | the most bytes the answers of one request may take |
 //! | `GRAPHQL_LOADER_DELAY_MS` | [`DEFAULT_LOADER_DELAY`] | how long a dataloader gathers keys before a batch |
 //! | `GRAPHQL_MAX_ALIASES` | [`DEFAULT_MAX_ALIASES`] | aliases per document |
 //! | `GRAPHQL_MAX_DIRECTIVES` | [`DEFAULT_MAX_DIRECTIVES`] | directives per field |
@@ -33,7 +35,13 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// `GRAPHQL_MAX_DEPTH`.
 pub const DEFAULT_MAX_DEPTH: usize = 15;
 /// `GRAPHQL_MAX_COMPLEXITY`.
-pub const DEFAULT_MAX_COMPLEXITY: usize = 5000;
+pub const DEFAULT_MAX_COMPLEXITY: usize = 250_000;
+/// `GRAPHQL_MAX_TOKENS`.
+pub const DEFAULT_MAX_TOKENS: usize = 10_000;
+/// `GRAPHQL_MAX_NESTING`.
+pub const DEFAULT_MAX_NESTING: usize = 64;
+/// `GRAPHQL_MAX_RESPONSE_BYTES`.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// `GRAPHQL_LOADER_DELAY_MS`.
 pub const DEFAULT_LOADER_DELAY: Duration = Duration::from_millis(1);
 /// `GRAPHQL_MAX_ALIASES`.
@@ -80,6 +88,17 @@ pub struct HttpConfig {
     pub graphql_max_depth: usize,
     #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = DEFAULT_MAX_COMPLEXITY, global = true)]
     pub graphql_max_complexity: usize,
+    /// Most tokens in one document (checked before parsing); also the most
+    /// selections a document may expand to through its fragments.
+    #[arg(long, env = "GRAPHQL_MAX_TOKENS", default_value_t = DEFAULT_MAX_TOKENS, global = true)]
+    pub graphql_max_tokens: usize,
+    /// Deepest nesting of `(`, `[` and `{` in a document (checked before
+    /// parsing), and of lists and objects in its variables.
+    #[arg(long, env = "GRAPHQL_MAX_NESTING", default_value_t = DEFAULT_MAX_NESTING, global = true)]
+    pub graphql_max_nesting: usize,
+    /// The most bytes the answers of one request (a batch together) may take.
+    #[arg(long, env = "GRAPHQL_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES, global = true)]
+    pub graphql_max_response_bytes: usize,
     /// How long a dataloader waits for more keys before loading a batch
     /// (the variable is in milliseconds).
     #[arg(

@@ -4,13 +4,18 @@
 //! argument's default applies and a stored value is left unchanged.
 //! async-graphql reads such a variable as null, so this extension removes
 //! those arguments and fields from the parsed document before execution.
+//!
+//! It leaves validation its say: a variable whose type is not a known input
+//! type is never stripped, and a definition the document never used stays,
+//! so `query($x: Nope) { __typename }` still fails validation.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    Type,
 };
 use async_graphql::{Name, ServerResult, Variables};
 use async_graphql_value::Value;
@@ -35,9 +40,22 @@ impl Extension for AbsentVariables {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let mut document = next.run(ctx, query, variables).await?;
-        let missing = missing_variables(&document, variables);
+        let registry = &ctx.schema_env.registry;
+        let missing = missing_variables(&document, variables, |name| {
+            registry
+                .types
+                .get(name)
+                .is_some_and(async_graphql::registry::MetaType::is_input)
+        });
         if missing.is_empty() {
             return Ok(document);
+        }
+        let mut used_before = HashSet::new();
+        for operation in operations_mut(&mut document.operations) {
+            collect_uses(&operation.selection_set.node, &mut used_before);
+        }
+        for fragment in document.fragments.values() {
+            collect_uses(&fragment.node.selection_set.node, &mut used_before);
         }
         for operation in operations_mut(&mut document.operations) {
             strip_selection_set(&mut operation.selection_set.node, &missing);
@@ -45,8 +63,10 @@ impl Extension for AbsentVariables {
         for fragment in document.fragments.values_mut() {
             strip_selection_set(&mut fragment.node.selection_set.node, &missing);
         }
-        // A definition left without a use would fail validation ("variable
-        // is not used"): drop it, as the request never gave it a value.
+        // A definition left without a use by the stripping would fail
+        // validation ("variable is not used"): drop it, as the request never
+        // gave it a value. One the document never used stays, for
+        // validation to refuse.
         let mut used = HashSet::new();
         for operation in operations_mut(&mut document.operations) {
             collect_uses(&operation.selection_set.node, &mut used);
@@ -57,7 +77,7 @@ impl Extension for AbsentVariables {
         for operation in operations_mut(&mut document.operations) {
             operation.variable_definitions.retain(|definition| {
                 let name = &definition.node.name.node;
-                !missing.contains(name) || used.contains(name)
+                !missing.contains(name) || used.contains(name) || !used_before.contains(name)
             });
         }
         Ok(document)
@@ -75,9 +95,15 @@ fn operations_mut(
     }
 }
 
-/// Declared nullable variables that are neither provided nor defaulted
-/// (a missing non-null variable stays, for validation to refuse).
-fn missing_variables(document: &ExecutableDocument, variables: &Variables) -> HashSet<Name> {
+/// Declared nullable variables of a known input type (`is_input_type` of
+/// the base type name) that are neither provided nor defaulted (a missing
+/// non-null variable, or one of an unknown type, stays, for validation to
+/// refuse).
+fn missing_variables(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    is_input_type: impl Fn(&str) -> bool,
+) -> HashSet<Name> {
     let definitions: Vec<_> = match &document.operations {
         DocumentOperations::Single(operation) => {
             operation.node.variable_definitions.iter().collect()
@@ -93,9 +119,21 @@ fn missing_variables(document: &ExecutableDocument, variables: &Variables) -> Ha
             definition.node.default_value.is_none()
                 && definition.node.var_type.node.nullable
                 && !variables.contains_key(&definition.node.name.node)
+                && is_input_type(base_type_name(&definition.node.var_type.node))
         })
         .map(|definition| definition.node.name.node.clone())
         .collect()
+}
+
+/// The named type at the bottom of a (list) type.
+fn base_type_name(ty: &Type) -> &str {
+    let mut ty = ty;
+    loop {
+        match &ty.base {
+            BaseType::Named(name) => return name.as_str(),
+            BaseType::List(inner) => ty = inner,
+        }
+    }
 }
 
 fn strip_selection_set(selection_set: &mut SelectionSet, missing: &HashSet<Name>) {

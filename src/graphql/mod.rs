@@ -2,10 +2,13 @@
 //! that makes every error carry the contract's `extensions.code`.
 
 mod absent_variables;
+pub mod budget;
+pub mod cost;
 pub mod cursor;
 pub mod document_rules;
 pub mod guard;
 pub mod inputs;
+pub mod lexer_guard;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -43,7 +46,17 @@ pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
 #[derive(Debug, Clone, Copy)]
 pub struct SchemaLimits {
     pub max_depth: usize,
+    /// The most a request may cost (see [`cost`]), all operations of a
+    /// batch together.
     pub max_complexity: usize,
+    /// Most tokens in one document; also the most selections it may expand
+    /// to through fragments.
+    pub max_tokens: usize,
+    /// Deepest nesting of `(`, `[`, `{` in a document, and of lists and
+    /// objects in its variables.
+    pub max_nesting: usize,
+    /// The most bytes the answers of one request may take.
+    pub max_response_bytes: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
     /// Most directives on one field.
@@ -78,13 +91,26 @@ pub fn sdl() -> String {
 /// engine (async-graphql would otherwise also hide federation's `_service`);
 /// [`document_rules::DocumentRules`] refuses `__schema` / `__type` instead
 /// when `limits.introspection` is off.
+///
+/// [`budget::DocumentBudget`] takes the place of async-graphql's
+/// `limit_complexity` (which counts one per field whatever the list length,
+/// and expands fragments without memoising); it is registered before the
+/// persisted-query extension so its lexical pass runs before any parser.
 pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
+    let budget = budget::BudgetLimits {
+        lexical: lexer_guard::LexicalLimits {
+            max_tokens: limits.max_tokens,
+            max_nesting: limits.max_nesting,
+        },
+        max_cost: u64::try_from(limits.max_complexity).unwrap_or(u64::MAX),
+        max_response_bytes: u64::try_from(limits.max_response_bytes).unwrap_or(u64::MAX),
+    };
     let mut builder = schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
+        .extension(budget::DocumentBudget(budget))
         .extension(document_rules::DocumentRules {
             max_aliases: limits.max_aliases,
             introspection: limits.introspection,

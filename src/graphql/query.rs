@@ -1,5 +1,7 @@
 //! The read side: `me`, `user`, `users`.
 
+use std::collections::{HashMap, HashSet};
+
 use async_graphql::{Context, ID, Object};
 
 use crate::domain::AuthUserId;
@@ -66,36 +68,80 @@ impl UserQuery {
             .map(|id| AuthUserId::parse_field(id, "authUserIds"))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
+        // Each distinct id is loaded once, however often it is asked for,
+        // and its duplicates share one `User` (clones share what it loads).
+        let distinct: HashSet<&AuthUserId> = ids.iter().collect();
         let records = ctx
             .loaders()
             .gql()?
             .users
-            .load_many(ids.iter().cloned())
+            .load_many(distinct.into_iter().cloned())
             .await
             .gql()?;
+        let mut users: HashMap<&AuthUserId, Option<User>> = HashMap::new();
         Ok(ids
-            .into_iter()
+            .iter()
             .map(|id| {
-                let record = records.get(&id).cloned();
-                record.map(|record| User::new(ctx, id, Some(record)))
+                users
+                    .entry(id)
+                    .or_insert_with(|| {
+                        records
+                            .get(id)
+                            .cloned()
+                            .map(|record| User::new(ctx, id.clone(), Some(record)))
+                    })
+                    .clone()
             })
             .collect())
     }
 
     /// Federation: the `User` entity for a gateway reference. Any
     /// well-formed `authUserId` resolves (an unknown one to a user with
-    /// defaults, since the gateway vouches for it); a malformed one is null
-    /// rather than failing the whole `_entities` batch. Batched through the
-    /// same loader as `users`.
+    /// defaults, since the gateway vouches for it). A malformed one is null
+    /// in the list, with a `BAD_USER_INPUT` error at its index, rather than
+    /// failing the whole `_entities` batch. Batched through the same loader
+    /// as `users`.
     #[graphql(entity)]
     async fn find_user_by_auth_user_id(
         &self,
         ctx: &Context<'_>,
         #[graphql(key)] auth_user_id: ID,
     ) -> async_graphql::Result<Option<User>> {
-        let Ok(id) = AuthUserId::parse(&auth_user_id) else {
-            return Ok(None);
+        let id = match AuthUserId::parse_field(&auth_user_id, "authUserId") {
+            Ok(id) => id,
+            Err(error) => {
+                report_malformed_entity(ctx, &auth_user_id, error);
+                return Ok(None);
+            }
         };
         User::load(ctx, id).await.map(Some).gql()
     }
+}
+
+/// Adds a `BAD_USER_INPUT` error for a malformed entity key, with the path
+/// of its representation (`["_entities", index]`), while the other entities
+/// are answered.
+fn report_malformed_entity(ctx: &Context<'_>, auth_user_id: &ID, error: AppError) {
+    let index = ctx
+        .param_value::<Vec<async_graphql::Any>>("representations", None)
+        .ok()
+        .and_then(|(_, representations)| {
+            representations.iter().position(|representation| {
+                matches!(
+                    &representation.0,
+                    async_graphql::Value::Object(fields)
+                        if fields.get("authUserId")
+                            == Some(&async_graphql::Value::String(auth_user_id.to_string()))
+                )
+            })
+        });
+    let mut server_error =
+        async_graphql::ErrorExtensions::extend(&error).into_server_error(ctx.item.pos);
+    server_error.path = vec![async_graphql::PathSegment::Field("_entities".to_owned())];
+    if let Some(index) = index {
+        server_error
+            .path
+            .push(async_graphql::PathSegment::Index(index));
+    }
+    ctx.add_error(server_error);
 }

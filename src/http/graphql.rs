@@ -27,6 +27,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
 use crate::graphql::Loaders;
+use crate::graphql::budget::RequestBudget;
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
 use crate::http::observability::OperationLabel;
@@ -291,11 +292,14 @@ fn prepare(
 ) -> BatchRequest {
     let pool = &state.app.db.pool;
     let delay = state.app.config.http.graphql_loader_delay;
+    // One cost and response budget for all operations of the request.
+    let budget = RequestBudget::default();
     let prepare = |request: async_graphql::Request| {
         let request = request
             .data(viewer.clone())
             .data(Loaders::new(pool, delay))
-            .data(slot.clone());
+            .data(slot.clone())
+            .data(budget.clone());
         match queries_only {
             Some(queries_only) => request.data(queries_only.clone()),
             None => request,

@@ -54,7 +54,15 @@ async fn entities_resolve_known_unknown_and_malformed_ids() {
             None,
         )
         .await;
-    let entities = response.ok()["_entities"].as_array().expect("entities");
+    // The malformed one is null with a BAD_USER_INPUT error at its index.
+    assert_eq!(
+        response.error_code(),
+        Some("BAD_USER_INPUT"),
+        "{}",
+        response.body
+    );
+    assert_eq!(response.body["errors"][0]["path"], json!(["_entities", 2]));
+    let entities = response.data()["_entities"].as_array().expect("entities");
     assert_eq!(entities[0]["authUserId"], "ada");
     assert_eq!(entities[0]["goals"][0]["title"], "Learn federation");
     assert_eq!(entities[1]["authUserId"], "never-seen");

@@ -10,6 +10,7 @@ mod federation;
 mod graphql_http;
 mod guard;
 mod helpers;
+mod hostile;
 mod http;
 mod jwks;
 mod limits;

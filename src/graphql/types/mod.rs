@@ -11,7 +11,7 @@ pub use activity::{ActivityEvent, UserStats};
 pub use badge::Badge;
 pub use connection::{PageInfo, UserConnection, UserEdge};
 pub use goal::LearningGoal;
-pub use user::{Access, User, UserPreferences};
+pub use user::{Access, MAX_ACTIVITY, User, UserPreferences};
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -2,12 +2,17 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
 
 use crate::db::auth_users::UserRecord;
+use crate::db::badges::BadgeRow;
+use crate::db::goals::GoalRow;
 use crate::db::profiles::ProfileRow;
+use crate::db::stats::StatsRow;
 use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
 use crate::error::{AppError, AppResult, GqlResultExt};
 use crate::graphql::ContextExt;
+use crate::graphql::cost::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 use crate::graphql::loaders::ActivityKey;
 use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
 
@@ -44,8 +49,12 @@ impl Access {
 /// and stats. Identity (accounts, passwords) lives in the auth-service;
 /// this subgraph owns the `User` entity's profile fields, keyed by
 /// `authUserId`.
+#[derive(Clone)]
 pub struct User {
     id: AuthUserId,
+    /// The lists loaded for this user, shared by its clones: a user asked
+    /// for several times in one `users` list is loaded once.
+    loaded: Arc<Loaded>,
     /// `None` for a user the service has never met (defaults apply).
     record: Option<Arc<UserRecord>>,
     access: Access,
@@ -64,6 +73,7 @@ impl User {
         let access = Access::of(ctx.viewer().acts_for(id.as_str()), visibility);
         Self {
             id,
+            loaded: Arc::default(),
             record,
             access,
             now: ctx.app().clock.now(),
@@ -162,18 +172,20 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(Vec::new());
         }
-        let rows = ctx
-            .loaders()
-            .gql()?
+        let rows = self
+            .loaded
             .badges
-            .load_one(self.id.clone())
+            .get_or_try_init(|| async {
+                let rows = ctx.loaders()?.badges.load_one(self.id.clone()).await?;
+                AppResult::Ok(at_most(
+                    rows.unwrap_or_default(),
+                    MAX_BADGES_PER_USER,
+                    "badges",
+                ))
+            })
             .await
             .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Badge::from)
-            .collect())
+        Ok(rows.iter().cloned().map(Badge::from).collect())
     }
 
     /// Learning goals, newest first, optionally only those with `status`.
@@ -186,16 +198,22 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(Vec::new());
         }
-        let rows = ctx
-            .loaders()
-            .gql()?
+        let rows = self
+            .loaded
             .goals
-            .load_one(self.id.clone())
+            .get_or_try_init(|| async {
+                let rows = ctx.loaders()?.goals.load_one(self.id.clone()).await?;
+                AppResult::Ok(at_most(
+                    rows.unwrap_or_default(),
+                    MAX_GOALS_PER_USER,
+                    "goals",
+                ))
+            })
             .await
             .gql()?;
         Ok(rows
-            .unwrap_or_default()
-            .into_iter()
+            .iter()
+            .cloned()
             .map(LearningGoal::from)
             .filter(|goal| status.is_none_or(|status| goal.status == status))
             .collect())
@@ -206,14 +224,13 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(UserStats::default());
         }
-        let row = ctx
-            .loaders()
-            .gql()?
+        let row = self
+            .loaded
             .stats
-            .load_one(self.id.clone())
+            .get_or_try_init(|| async { ctx.loaders()?.stats.load_one(self.id.clone()).await })
             .await
             .gql()?;
-        Ok(row.map(UserStats::from).unwrap_or_default())
+        Ok(row.clone().map(UserStats::from).unwrap_or_default())
     }
 
     /// The latest activity, newest first; `first` at most 100. Empty on a
@@ -273,6 +290,30 @@ impl User {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// Lists of one user, loaded at most once per [`User`] and its clones.
+#[derive(Default)]
+struct Loaded {
+    badges: OnceCell<Vec<BadgeRow>>,
+    goals: OnceCell<Vec<GoalRow>>,
+    stats: OnceCell<Option<StatsRow>>,
+}
+
+/// The first `cap` of `rows` (newest first): the per-user cap the cost
+/// model counts on, kept on the read side too (a user who holds more, from
+/// before the write side enforced it, is logged).
+fn at_most<T>(mut rows: Vec<T>, cap: usize, list: &'static str) -> Vec<T> {
+    if rows.len() > cap {
+        tracing::warn!(
+            list,
+            held = rows.len(),
+            cap,
+            "a user holds more than the per-user cap"
+        );
+        rows.truncate(cap);
+    }
+    rows
 }
 
 /// Settings that shape how the service treats the user.

@@ -1,0 +1,313 @@
+//! The budget of a request, enforced by one extension at three points:
+//!
+//! 1. **Before any parser** (`prepare_request`, ahead of automatic persisted
+//!    queries, which parse a query they register): the lexical pass of
+//!    [`lexer_guard`] (tokens, bracket nesting) refuses with
+//!    `GRAPHQL_PARSE_FAILED`; variables nested past the same bound are
+//!    `BAD_USER_INPUT`.
+//! 2. **After parsing, before the engine's own checks** (which expand
+//!    fragments without memoising): the [`cost`] model refuses with
+//!    `GRAPHQL_VALIDATION_FAILED` a document whose selections, expanded,
+//!    outnumber the token cap, or whose cost (with list sizes) exceeds the
+//!    complexity limit; the operations of one HTTP request (a batch) share
+//!    one cost budget through [`RequestBudget`]. The document is handed on
+//!    parsed, so it is not parsed twice.
+//!    A required variable the request does not provide is refused here
+//!    too, with `BAD_USER_INPUT`, before anything runs.
+//! 3. **After execution** (`execute`): an answer larger than the response
+//!    budget (shared by a batch too) is replaced by a
+//!    `GRAPHQL_VALIDATION_FAILED` error, so no oversized body leaves. The
+//!    cost limit keeps this rare; for a mutation the writes have then
+//!    happened, which is why the cost refuses first.
+
+use std::any::TypeId;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
+};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
+use async_graphql::{Request, Response, ServerError, ServerResult, Variables};
+use async_graphql_value::ConstValue;
+
+use crate::error::code;
+use crate::graphql::cost::{self, Cost};
+use crate::graphql::lexer_guard::{self, LexicalLimits};
+
+/// The limits the extension enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetLimits {
+    /// Tokens and nesting of a document (and nesting of its variables);
+    /// `max_tokens` also caps the selections a document expands to.
+    pub lexical: LexicalLimits,
+    /// The most a request (all operations of a batch) may cost.
+    pub max_cost: u64,
+    /// The most bytes the answers of a request may take, serialised.
+    pub max_response_bytes: u64,
+}
+
+/// Request data that the operations of one HTTP request share (the handler
+/// gives every operation of a batch a clone): what they have spent so far.
+/// Without it, each operation has a budget of its own.
+#[derive(Debug, Clone, Default)]
+pub struct RequestBudget(Arc<Spent>);
+
+#[derive(Debug, Default)]
+struct Spent {
+    cost: AtomicU64,
+    response_bytes: AtomicU64,
+    mutation_fields: AtomicU64,
+}
+
+impl RequestBudget {
+    /// The cost charged so far.
+    pub fn cost(&self) -> u64 {
+        self.0.cost.load(Ordering::Relaxed)
+    }
+
+    /// The mutation root fields (aliases included) of the operations
+    /// admitted so far: the writes the request asks for. A per-user write
+    /// quota should charge this many (see `http::limits`); it is known once
+    /// the documents are parsed, inside execution.
+    pub fn mutation_fields(&self) -> u64 {
+        self.0.mutation_fields.load(Ordering::Relaxed)
+    }
+}
+
+/// The extension factory.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentBudget(pub BudgetLimits);
+
+impl ExtensionFactory for DocumentBudget {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(*self)
+    }
+}
+
+fn refusal(message: impl Into<String>, code: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+fn request_budget(request: &Request) -> Option<RequestBudget> {
+    request
+        .data
+        .get(&TypeId::of::<RequestBudget>())
+        .and_then(|data| data.downcast_ref::<RequestBudget>())
+        .cloned()
+}
+
+impl DocumentBudget {
+    /// Step 1: the lexical pass over the document and the variables.
+    fn check_lexically(&self, request: &Request) -> ServerResult<()> {
+        let limits = self.0.lexical;
+        if !request.query.is_empty() {
+            lexer_guard::scan(&request.query, limits)
+                .map_err(|error| refusal(error.to_string(), code::GRAPHQL_PARSE_FAILED))?;
+        }
+        if lexer_guard::variables_too_deep(&request.variables, limits.max_nesting) {
+            let mut error = refusal(
+                format!(
+                    "the variables nest lists and objects more than {} levels deep",
+                    limits.max_nesting
+                ),
+                code::BAD_USER_INPUT,
+            );
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("field", "variables");
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Step 2: the cost of the parsed document, charged to the request.
+    fn charge(&self, cost: Cost, budget: Option<&RequestBudget>) -> ServerResult<()> {
+        let limits = self.0;
+        let expansion_cap = u64::try_from(limits.lexical.max_tokens).unwrap_or(u64::MAX);
+        if cost.selections > expansion_cap {
+            return Err(refusal(
+                format!(
+                    "the query is too complex: its fragments expand to more than {expansion_cap} selections"
+                ),
+                code::GRAPHQL_VALIDATION_FAILED,
+            ));
+        }
+        if cost.weighted > limits.max_cost {
+            return Err(refusal(
+                format!(
+                    "the query is too complex: it costs {}, more than the {} allowed",
+                    cost.weighted, limits.max_cost
+                ),
+                code::GRAPHQL_VALIDATION_FAILED,
+            ));
+        }
+        let Some(budget) = budget else {
+            return Ok(());
+        };
+        let before = budget.0.cost.fetch_add(cost.weighted, Ordering::Relaxed);
+        let total = before.saturating_add(cost.weighted);
+        if total > limits.max_cost {
+            budget.0.cost.fetch_sub(cost.weighted, Ordering::Relaxed);
+            return Err(refusal(
+                format!(
+                    "the query is too complex: with the operations before it, the batch costs {total}, more than the {} allowed",
+                    limits.max_cost
+                ),
+                code::GRAPHQL_VALIDATION_FAILED,
+            ));
+        }
+        budget
+            .0
+            .mutation_fields
+            .fetch_add(cost.mutation_fields, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The operation execution will run, as async-graphql picks it.
+fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// The message for a required variable (non-null, no default) the request
+/// does not provide, or provides as null (GraphQL spec §6.4.1; graphql-js's
+/// wording). The engine would otherwise fail inside execution with an
+/// internal error.
+fn unprovided_required_variable(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    operation_name: Option<&str>,
+) -> Option<String> {
+    let operation = selected_operation(document, operation_name)?;
+    operation
+        .variable_definitions
+        .iter()
+        .find_map(|definition| {
+            let definition = &definition.node;
+            let ty = &definition.var_type.node;
+            if ty.nullable || definition.default_value.is_some() {
+                return None;
+            }
+            let name = &definition.name.node;
+            match variables.get(name) {
+                None => Some(format!(
+                    "Variable \"${name}\" of required type \"{ty}\" was not provided."
+                )),
+                Some(ConstValue::Null) => Some(format!(
+                    "Variable \"${name}\" of non-null type \"{ty}\" must not be null."
+                )),
+                Some(_) => None,
+            }
+        })
+}
+
+/// Counts bytes written, failing once past `limit`.
+struct ByteCounter {
+    written: u64,
+    limit: u64,
+}
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written = self
+            .written
+            .saturating_add(u64::try_from(buf.len()).unwrap_or(u64::MAX));
+        if self.written > self.limit {
+            return Err(std::io::Error::other("over the response budget"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The serialised size of `response`, or `None` past `limit`.
+fn response_size(response: &Response, limit: u64) -> Option<u64> {
+    let mut counter = ByteCounter { written: 0, limit };
+    serde_json::to_writer(&mut counter, response).ok()?;
+    Some(counter.written)
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for DocumentBudget {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        self.check_lexically(&request)?;
+        // Persisted queries resolve here (and parse what they register).
+        let mut request = next.run(ctx, request).await?;
+        if request.parsed_query().is_err() {
+            // The engine parses again and reports it in its own words.
+            return Ok(request);
+        }
+        let variables = std::mem::take(&mut request.variables);
+        let operation_name = request.operation_name.clone();
+        let cost = request
+            .parsed_query()
+            .map(|document| cost::document_cost(document, &variables, operation_name.as_deref()))
+            .unwrap_or_default();
+        let missing = request.parsed_query().ok().and_then(|document| {
+            unprovided_required_variable(document, &variables, operation_name.as_deref())
+        });
+        request.variables = variables;
+        if let Some(message) = missing {
+            return Err(refusal(message, code::BAD_USER_INPUT));
+        }
+        self.charge(cost, request_budget(&request).as_ref())?;
+        Ok(request)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        let budget = ctx.data_opt::<RequestBudget>();
+        let max = self.0.max_response_bytes;
+        let spent = budget.map_or(0, |budget| budget.0.response_bytes.load(Ordering::Relaxed));
+        let remaining = max.saturating_sub(spent);
+        match response_size(&response, remaining) {
+            Some(size) => {
+                if let Some(budget) = budget {
+                    budget.0.response_bytes.fetch_add(size, Ordering::Relaxed);
+                }
+                response
+            }
+            None => {
+                tracing::warn!(
+                    max_response_bytes = max,
+                    "a GraphQL answer exceeded the response budget"
+                );
+                Response::from_errors(vec![refusal(
+                    format!("the answer is larger than the {max} bytes a response may hold"),
+                    code::GRAPHQL_VALIDATION_FAILED,
+                )])
+            }
+        }
+    }
+}
