@@ -1,5 +1,7 @@
 //! The learning-goals aggregate: goals, their status and their streaks.
 
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::db;
@@ -89,15 +91,11 @@ pub async fn update(
     let now = writer.now();
     writer
         .commit(async |conn| {
-            let current = db::goals::find_owned_for_update(conn, id, goal)
-                .await?
-                .ok_or(AppError::NotFound("goal"))?;
+            let current = lock_owned(conn, id, goal).await?;
             if update.is_empty() {
                 return Ok(current);
             }
-            let row = db::goals::update_owned(conn, id, goal, &update.to_changes(), now)
-                .await?
-                .ok_or(AppError::NotFound("goal"))?;
+            let row = update_owned(conn, id, goal, &update.to_changes(), now).await?;
             let completed = update.status == Some(GoalStatus::Completed)
                 && current.status != GoalStatus::Completed;
             let (kind, verb) = if completed {
@@ -139,9 +137,7 @@ pub async fn check_in(writer: Writer<'_>, id: &AuthUserId, goal: Uuid) -> AppRes
     writer
         .commit(async |conn| {
             // The row lock makes concurrent check-ins of one goal count once.
-            let current = db::goals::find_owned_for_update(conn, id, goal)
-                .await?
-                .ok_or(AppError::NotFound("goal"))?;
+            let current = lock_owned(conn, id, goal).await?;
             if current.status == GoalStatus::Completed {
                 return Err(AppError::invalid(
                     "goalId",
@@ -163,9 +159,7 @@ pub async fn check_in(writer: Writer<'_>, id: &AuthUserId, goal: Uuid) -> AppRes
                     .then_some(GoalStatus::InProgress),
                 ..GoalChanges::default()
             };
-            let row = db::goals::update_owned(conn, id, goal, &changes, now)
-                .await?
-                .ok_or(AppError::NotFound("goal"))?;
+            let row = update_owned(conn, id, goal, &changes, now).await?;
             let summary = format!(
                 "Checked in on the goal \"{}\" (streak {streak_count})",
                 row.title
@@ -175,4 +169,31 @@ pub async fn check_in(writer: Writer<'_>, id: &AuthUserId, goal: Uuid) -> AppRes
             Ok(row)
         })
         .await
+}
+
+/// The goal `goal` of `id`, locked for the rest of the transaction (the
+/// row lock serialises concurrent changes of one goal); `NOT_FOUND` when
+/// it is not theirs.
+async fn lock_owned(
+    conn: &mut AsyncPgConnection,
+    id: &AuthUserId,
+    goal: Uuid,
+) -> AppResult<GoalRow> {
+    db::goals::find_owned_for_update(conn, id, goal)
+        .await?
+        .ok_or(AppError::NotFound("goal"))
+}
+
+/// Applies `changes` to the goal `goal` of `id`; `NOT_FOUND` when it is not
+/// theirs.
+async fn update_owned(
+    conn: &mut AsyncPgConnection,
+    id: &AuthUserId,
+    goal: Uuid,
+    changes: &GoalChanges,
+    now: DateTime<Utc>,
+) -> AppResult<GoalRow> {
+    db::goals::update_owned(conn, id, goal, changes, now)
+        .await?
+        .ok_or(AppError::NotFound("goal"))
 }

@@ -4,7 +4,7 @@
 //!
 //! - [`database`]: the template and [`TestDatabase`];
 //! - [`app`]: [`TestApp`], [`test_config`], tokens;
-//! - [`response`]: [`TestResponse`];
+//! - [`response`] holds [`TestResponse`];
 //! - [`served`]: [`ServedApp`] over real TCP and [`http_client`].
 //!
 //! Set `TEST_LOG` (to anything) to see the service's logs on stdout, filtered
