@@ -26,6 +26,7 @@ impl UserQuery {
             .ok_or(AppError::Unauthenticated("authentication required"))
             .gql()?;
         let id = viewer.id.clone();
+        User::want_lists(ctx).gql()?;
         let user = User::load(ctx, id.clone()).await.gql()?;
         if user.is_known() {
             return Ok(user);
@@ -41,6 +42,7 @@ impl UserQuery {
         auth_user_id: ID,
     ) -> async_graphql::Result<Option<User>> {
         let id = AuthUserId::parse(&auth_user_id).gql()?;
+        User::want_lists(ctx).gql()?;
         let user = User::load(ctx, id).await.gql()?;
         Ok(user.is_known().then_some(user))
     }
@@ -64,6 +66,7 @@ impl UserQuery {
             .map(|id| AuthUserId::parse_field(id, "authUserIds"))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
+        User::want_lists(ctx).gql()?;
         let records = ctx
             .loaders()
             .gql()?
@@ -94,6 +97,7 @@ impl UserQuery {
         let Ok(id) = AuthUserId::parse(&auth_user_id) else {
             return Ok(None);
         };
+        User::want_lists(ctx).gql()?;
         User::load(ctx, id).await.map(Some).gql()
     }
 }

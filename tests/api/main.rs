@@ -9,6 +9,7 @@ mod federation;
 mod graphql_http;
 mod guard;
 mod helpers;
+mod hot_reads;
 mod http;
 mod jwks;
 mod limits;

@@ -76,6 +76,18 @@ impl User {
         Ok(Self::new(ctx, id, record))
     }
 
+    /// Tells the request's loaders which of a user's lists the selection
+    /// of the field being resolved (a `User` or a list of them) asks for,
+    /// so the users batch fetches them in the same round trip.
+    pub fn want_lists(ctx: &Context<'_>) -> AppResult<()> {
+        let selection = ctx.look_ahead();
+        ctx.loaders()?.want_lists(
+            selection.field("badges").exists(),
+            selection.field("goals").exists(),
+        );
+        Ok(())
+    }
+
     /// Whether the service holds a row for this user.
     pub fn is_known(&self) -> bool {
         self.record.is_some()
@@ -162,18 +174,8 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(Vec::new());
         }
-        let rows = ctx
-            .loaders()
-            .gql()?
-            .badges
-            .load_one(self.id.clone())
-            .await
-            .gql()?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Badge::from)
-            .collect())
+        let rows = ctx.loaders().gql()?.badges_of(&self.id).await.gql()?;
+        Ok(rows.into_iter().map(Badge::from).collect())
     }
 
     /// Learning goals, newest first, optionally only those with `status`.
@@ -186,15 +188,8 @@ impl User {
         if !self.access.sees_profile() || self.record.is_none() {
             return Ok(Vec::new());
         }
-        let rows = ctx
-            .loaders()
-            .gql()?
-            .goals
-            .load_one(self.id.clone())
-            .await
-            .gql()?;
+        let rows = ctx.loaders().gql()?.goals_of(&self.id).await.gql()?;
         Ok(rows
-            .unwrap_or_default()
             .into_iter()
             .map(LearningGoal::from)
             .filter(|goal| status.is_none_or(|status| goal.status == status))
