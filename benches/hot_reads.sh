@@ -40,7 +40,7 @@ mkdir -p "$out"
 say() { printf '%s\n' "$*" | tee -a "$out/summary.txt"; }
 
 say "# hot reads  $(date -u '+%F %T UTC')  $(nproc) cpus  load: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "# $(git -C "$repo" log -1 --format='%h %s' 2>/dev/null || echo 'no git')"
+say "# $(git -C "$repo" log -1 --format='%h %s' 2>/dev/null || echo 'no git')${SERVICE_PRELOAD:+  LD_PRELOAD=$SERVICE_PRELOAD}"
 
 # ---- what the run needs -------------------------------------------------
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
@@ -81,7 +81,8 @@ stop_service() {
   fi
 }
 start_service() {
-  "$bin" serve >>"$out/service.log" 2>&1 &
+  # SERVICE_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2: another allocator, no rebuild.
+  env ${SERVICE_PRELOAD:+LD_PRELOAD=$SERVICE_PRELOAD} "$bin" serve >>"$out/service.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
@@ -139,7 +140,8 @@ python3 benches/statements.py pgbench many "$out/many.1.statements.json" "$out/r
 
 # ---- the measured run ---------------------------------------------------
 start_service
-"$kit/postgraphile/start.sh" >/dev/null
+# The peer reads its own PORT and DATABASE_URL: not the service's.
+env -u DATABASE_URL -u HOST PORT=${PEER_PORT:-5001} "$kit/postgraphile/start.sh" >/dev/null
 rss_max=0
 (
   while kill -0 "$pid" 2>/dev/null; do
@@ -154,8 +156,10 @@ metric() { # name [label filter]
     awk -v name="$1" -v want="${2:-}" '$1 ~ "^"name"($|\\{)" && (want == "" || index($1, want)) { sum += $NF } END { printf "%d", sum }'
 }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 for shape in one many; do
   op=$([ "$shape" = one ] && echo One || echo Many)
+  c0=$(cpu_ticks)
   s0=$(metric db_statements_total)
   r0=$(metric http_requests_total "operation=\"$op\"")
   OURS_URL=$url python3 "$kit/bench.py" --targets postgraphile,ours,pgbench-pool10 \
@@ -163,7 +167,8 @@ for shape in one many; do
     --warmup "$warmup" --rounds "$rounds" --out "$out/bench-$shape.json" | tee -a "$out/bench.log"
   s1=$(metric db_statements_total)
   r1=$(metric http_requests_total "operation=\"$op\"")
-  echo "$shape $(( s1 - s0 )) $(( r1 - r0 ))" >>"$out/statements_loaded.txt"
+  c1=$(cpu_ticks)
+  echo "$shape $(( s1 - s0 )) $(( r1 - r0 )) $(( c1 - c0 ))" >>"$out/statements_loaded.txt"
 
   # PostgreSQL alone, replaying this service's statements: as many clients
   # as the service has connections.
@@ -173,7 +178,7 @@ for shape in one many; do
     pgbench -n -M prepared -c "$pool" -j 2 -T "$warmup" "${scripts[@]}" "$server/$db" >/dev/null 2>&1
     pgbench -n -M prepared -c "$pool" -j 2 -T "$duration" -r "${scripts[@]}" "$server/$db" \
       >"$out/replay-$shape-$r.txt" 2>&1
-    grep -E "^tps|latency average|failed" "$out/replay-$shape-$r.txt" | sed "s/^/  replay $shape r$r: /" | tee -a "$out/bench.log"
+    grep -E "^(tps|latency average|number of failed)" "$out/replay-$shape-$r.txt" | sed "s/^/  replay $shape r$r: /" | tee -a "$out/bench.log"
   done
 done
 kill "$sampler" 2>/dev/null || true
@@ -183,17 +188,18 @@ wait "$sampler" 2>/dev/null || true
 # ---- ratios ---------------------------------------------------------------
 say "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$out" "$rounds" <<'PY' | tee -a "$out/summary.txt"
-import glob, json, re, statistics, sys
+import glob, json, os, re, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 rss = [int(x) for x in open(f"{out}/rss_kb.txt").read().split() if x.isdigit()]
 rss_mb = max(rss) / 1024 if rss else float("nan")
-loaded = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(f"{out}/statements_loaded.txt")}
+loaded = {l.split()[0]: [int(x) for x in l.split()[1:]] for l in open(f"{out}/statements_loaded.txt")}
+tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
 print(f"service resident memory: max {rss_mb:.1f} MB over the measured run")
 print()
 print("| shape | ours req/s | ours p99 ms | errors | PostGraphile req/s | kit pgbench (10 clients) req/s "
       "| replay of our statements (10 clients) tx/s | x PostGraphile | % of kit limit | % of our replay "
-      "| statements/request idle | loaded |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| statements/request idle | loaded | service CPU µs/request |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 ok = True
 for shape in ("one", "many"):
     res = json.load(open(f"{out}/bench-{shape}.json"))
@@ -206,8 +212,9 @@ for shape in ("one", "many"):
             tps.append(float(m.group(1)))
     replay = statistics.median(tps) if tps else float("nan")
     idle = len(json.load(open(f"{out}/{shape}.1.statements.json")))
-    st, rq = loaded.get(shape, (0, 0))
+    st, rq, ticks = loaded.get(shape, (0, 0, 0))
     per = st / rq if rq else float("nan")
+    cpu_us = ticks * tick_us / rq if rq else float("nan")
     if not (ours and peer and kit and ours["good"]):
         print(f"| {shape} | missing or invalid: see bench.log |")
         ok = False
@@ -216,7 +223,7 @@ for shape in ("one", "many"):
     of_kit = 100 * ours["rps"] / kit["rps"]
     of_replay = 100 * ours["rps"] / replay
     print(f"| {shape} | {ours['rps']:.0f} | {ours['p99_ms']:.1f} | {ours['errors']} | {peer['rps']:.0f} | "
-          f"{kit['rps']:.0f} | {replay:.0f} | {x_peer:.2f} | {of_kit:.0f}% | {of_replay:.0f}% | {idle} | {per:.2f} |")
+          f"{kit['rps']:.0f} | {replay:.0f} | {x_peer:.2f} | {of_kit:.0f}% | {of_replay:.0f}% | {idle} | {per:.2f} | {cpu_us:.0f} |")
     goals = {"3x PostGraphile": x_peer >= 3, ">= 70% of the kit limit": of_kit >= 70,
              ">= 70% of our replay": of_replay >= 70, "zero errors": ours["errors"] == 0}
     if shape == "one":
