@@ -125,7 +125,10 @@ struct SeedArgs {
 }
 
 /// Creates and migrates the database as configured, then seeds it.
-async fn run_seed(config: &user_service::config::DatabaseConfig, args: SeedArgs) -> anyhow::Result<()> {
+async fn run_seed(
+    config: &user_service::config::DatabaseConfig,
+    args: SeedArgs,
+) -> anyhow::Result<()> {
     let url = secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
     if config.database_create {
         db::create_database_if_missing(&url).await?;
@@ -133,9 +136,10 @@ async fn run_seed(config: &user_service::config::DatabaseConfig, args: SeedArgs)
     if config.run_migrations {
         db::run_migrations(&url).await?;
     }
-    let mut conn = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
-        .await
-        .context("cannot connect to PostgreSQL")?;
+    let mut conn =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
+            .await
+            .context("cannot connect to PostgreSQL")?;
     let started = std::time::Instant::now();
     let report = db::seed::seed(
         &mut conn,

@@ -43,9 +43,7 @@ pub struct SeedReport {
 pub enum SeedError {
     #[error("at most {MAX_USERS} users and {MAX_ITEMS_PER_USER} badges or goals per user")]
     TooLarge,
-    #[error(
-        "{0} of the seed's users already exist; pass --replace to delete and re-create them"
-    )]
+    #[error("{0} of the seed's users already exist; pass --replace to delete and re-create them")]
     UsersExist(i64),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),

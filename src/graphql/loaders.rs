@@ -87,11 +87,7 @@ impl Loaders {
         if let Some(rows) = take(&self.prefetched.goals, user) {
             return Ok(rows);
         }
-        Ok(self
-            .goals
-            .load_one(user.clone())
-            .await?
-            .unwrap_or_default())
+        Ok(self.goals.load_one(user.clone()).await?.unwrap_or_default())
     }
 }
 
@@ -152,7 +148,11 @@ async fn read_if<T>(
     wanted: bool,
     read: impl Future<Output = diesel::QueryResult<T>>,
 ) -> diesel::QueryResult<Option<T>> {
-    if wanted { read.await.map(Some) } else { Ok(None) }
+    if wanted {
+        read.await.map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// Known users (reference row + profile) by id, and the lists the

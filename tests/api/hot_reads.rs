@@ -14,7 +14,8 @@ fn checkouts(app: &TestApp) -> u64 {
     stats.get_direct + stats.get_waited
 }
 
-const ONE: &str = "query($id: ID!) { user(authUserId: $id) { authUserId badges { name } goals { title } } }";
+const ONE: &str =
+    "query($id: ID!) { user(authUserId: $id) { authUserId badges { name } goals { title } } }";
 
 #[tokio::test]
 async fn a_user_with_badges_and_goals_costs_one_checkout_and_three_statements() {
@@ -44,7 +45,10 @@ async fn a_user_with_badges_and_goals_costs_one_checkout_and_three_statements() 
     assert_eq!(app.statements() - statements, 1);
 
     // `users` with both lists: the same, whatever the number of ids.
-    let ids: Vec<String> = (0..40).map(|n| format!("nobody-{n}")).chain(["ada".to_owned()]).collect();
+    let ids: Vec<String> = (0..40)
+        .map(|n| format!("nobody-{n}"))
+        .chain(["ada".to_owned()])
+        .collect();
     let (statements, taken) = (app.statements(), checkouts(&app));
     let response = app
         .graphql(
@@ -81,7 +85,11 @@ async fn lists_read_with_a_user_belong_to_that_request_only() {
 
     app.create_badge("ada", "Second").await;
     let response = app.graphql(both, json!({}), None).await;
-    assert_eq!(names(&response, "a").len(), 2, "the next request reads afresh");
+    assert_eq!(
+        names(&response, "a").len(),
+        2,
+        "the next request reads afresh"
+    );
     assert_eq!(names(&response, "b").len(), 2);
 }
 
@@ -125,16 +133,31 @@ async fn seed_writes_the_kit_content_and_analyzes() {
     assert_eq!(user["location"], "Berlin, DE");
     assert_eq!(user["websiteUrl"], "https://example.com/~user12");
     assert_eq!(user["plan"], "FREE");
-    assert!(user["createdAt"].as_str().expect("createdAt").starts_with("2024-01-01T07:24:00"));
+    assert!(
+        user["createdAt"]
+            .as_str()
+            .expect("createdAt")
+            .starts_with("2024-01-01T07:24:00")
+    );
     let badges: Vec<&str> = user["badges"]
         .as_array()
         .expect("badges")
         .iter()
         .map(|badge| badge["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(badges, ["Bookworm", "Week Warrior", "Streak Starter"], "newest first");
-    assert_eq!(user["badges"][0]["description"], "Awarded for milestone 3 of learner 12.");
-    assert_eq!(user["badges"][0]["iconUrl"], "https://cdn.example.com/badges/4.svg");
+    assert_eq!(
+        badges,
+        ["Bookworm", "Week Warrior", "Streak Starter"],
+        "newest first"
+    );
+    assert_eq!(
+        user["badges"][0]["description"],
+        "Awarded for milestone 3 of learner 12."
+    );
+    assert_eq!(
+        user["badges"][0]["iconUrl"],
+        "https://cdn.example.com/badges/4.svg"
+    );
     assert!(
         user["badges"][0]["dateAchieved"]
             .as_str()
@@ -155,9 +178,15 @@ async fn seed_writes_the_kit_content_and_analyzes() {
         seed(&mut conn, plan).await,
         Err(SeedError::UsersExist(30))
     ));
-    let report = seed(&mut conn, SeedPlan { replace: true, ..plan })
-        .await
-        .expect("replace");
+    let report = seed(
+        &mut conn,
+        SeedPlan {
+            replace: true,
+            ..plan
+        },
+    )
+    .await
+    .expect("replace");
     assert_eq!(report.replaced, 30);
     assert_eq!(app.count("SELECT count(*) AS n FROM badges").await, 90);
 }
