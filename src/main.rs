@@ -20,9 +20,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("warning: .env not loaded: {error}");
     }
     let matches = Cli::command()
-        .subcommand(SeedArgs::augment_args(
-            clap::Command::new("seed").about(SEED_ABOUT),
-        ))
+        .subcommand(SeedArgs::augment_args(clap::Command::new("seed")))
         .get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let config = cli.config;
@@ -102,11 +100,9 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-const SEED_ABOUT: &str = "Bulk-load deterministic demo/benchmark data (users u00001.., each \
-with a profile, badges and goals; the benchmark kit's seed.sql content) in one transaction, then \
-ANALYZE";
-
-/// `seed`: what to load.
+/// Bulk-load deterministic demo/benchmark data (users u00001.., each with a
+/// profile, badges and goals: the benchmark kit's seed.sql content) in one
+/// transaction, then ANALYZE.
 #[derive(Debug, Args)]
 struct SeedArgs {
     /// Users u00001 .. uNNNNN.
