@@ -91,8 +91,9 @@ impl Loaders {
     }
 }
 
-/// Lists fetched with their users, for this request only. Each entry is
-/// taken once: a second read of the same list goes to the database.
+/// Lists fetched with their users, for this request only (only query
+/// documents ask for them, and those change nothing). The same user asked
+/// twice in one document reads the same entry.
 #[derive(Default)]
 struct Prefetched {
     want_badges: AtomicBool,
@@ -101,10 +102,10 @@ struct Prefetched {
     goals: Mutex<HashMap<AuthUserId, Vec<GoalRow>>>,
 }
 
-fn take<T>(map: &Mutex<HashMap<AuthUserId, Vec<T>>>, user: &AuthUserId) -> Option<Vec<T>> {
+fn take<T: Clone>(map: &Mutex<HashMap<AuthUserId, Vec<T>>>, user: &AuthUserId) -> Option<Vec<T>> {
     // A poisoned map only means another resolver panicked: fall back to
     // the loader.
-    map.lock().ok()?.remove(user)
+    map.lock().ok()?.get(user).cloned()
 }
 
 /// Stores `rows` grouped by user, with an empty list for every key that

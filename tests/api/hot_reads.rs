@@ -78,10 +78,13 @@ async fn lists_read_with_a_user_belong_to_that_request_only() {
             .collect()
     };
     let both = "{ a: user(authUserId: \"ada\") { badges { name } } b: user(authUserId: \"ada\") { badges { name } } }";
+    let statements = app.statements();
     let response = app.graphql(both, json!({}), None).await;
-    // The same user twice in one document: both see the list.
+    // The same user twice in one document: both see the list, and it is
+    // read once.
     assert_eq!(names(&response, "a"), ["First"]);
     assert_eq!(names(&response, "b"), ["First"]);
+    assert_eq!(app.statements() - statements, 2, "users and badges");
 
     app.create_badge("ada", "Second").await;
     let response = app.graphql(both, json!({}), None).await;
