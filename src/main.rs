@@ -2,7 +2,7 @@
 //! and runs the subcommand (`serve` by default).
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{Args, CommandFactory, FromArgMatches};
 use rand::RngCore;
 use tokio_util::sync::CancellationToken;
 use user_service::auth::{self, TokenRequest};
@@ -20,8 +20,16 @@ async fn main() -> anyhow::Result<()> {
     {
         eprintln!("warning: .env not loaded: {error}");
     }
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .subcommand(SeedArgs::augment_args(clap::Command::new("seed")))
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let config = cli.config;
+    if let Some(seed) = matches.subcommand_matches("seed") {
+        let args = SeedArgs::from_arg_matches(seed).unwrap_or_else(|error| error.exit());
+        telemetry::init(config.is_production());
+        return run_seed(&config.database, args).await;
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init(config.is_production());
@@ -100,6 +108,64 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", hex::encode(bytes));
         }
     }
+    Ok(())
+}
+
+/// Bulk-load deterministic demo/benchmark data (users u00001.., each with a
+/// profile, badges and goals: the benchmark kit's seed.sql content) in one
+/// transaction, then ANALYZE.
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// Users u00001 .. uNNNNN.
+    #[arg(long, default_value_t = 10_000)]
+    users: u32,
+    /// Badges per user.
+    #[arg(long, default_value_t = 5)]
+    badges: u32,
+    /// Learning goals per user.
+    #[arg(long, default_value_t = 5)]
+    goals: u32,
+    /// Delete those users (and everything they own) first instead of
+    /// refusing when some exist.
+    #[arg(long)]
+    replace: bool,
+}
+
+/// Creates and migrates the database as configured, then seeds it.
+async fn run_seed(
+    config: &user_service::config::DatabaseConfig,
+    args: SeedArgs,
+) -> anyhow::Result<()> {
+    let url = secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
+    if config.database_create {
+        db::create_database_if_missing(&url).await?;
+    }
+    if config.run_migrations {
+        db::run_migrations(&url).await?;
+    }
+    let mut conn =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+    let started = std::time::Instant::now();
+    let report = db::seed::seed(
+        &mut conn,
+        db::seed::SeedPlan {
+            users: args.users,
+            badges_per_user: args.badges,
+            goals_per_user: args.goals,
+            replace: args.replace,
+        },
+    )
+    .await?;
+    println!(
+        "seeded {} users, {} badges, {} goals ({} replaced) and analyzed, in {:.1} s",
+        report.users,
+        report.badges,
+        report.goals,
+        report.replaced,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -36,12 +36,13 @@ pub struct AuthUserDetails {
 }
 
 /// Loads the users among `ids` that are known, in no particular order.
-pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[&str]) -> QueryResult<Vec<UserRecord>> {
+/// Takes a shared connection so it can be pipelined with other reads.
+pub async fn find_many(mut conn: &AsyncPgConnection, ids: &[&str]) -> QueryResult<Vec<UserRecord>> {
     let rows: Vec<(AuthUserRow, ProfileRow)> = auth_users::table
         .inner_join(profiles::table)
         .filter(auth_users::auth_user_id.eq_any(ids))
         .select((AuthUserRow::as_select(), ProfileRow::as_select()))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()

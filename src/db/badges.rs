@@ -31,8 +31,9 @@ pub async fn insert(conn: &mut AsyncPgConnection, badge: &BadgeRow) -> QueryResu
 }
 
 /// The badges of every user in `user_ids`, newest `date_achieved` first.
+/// Takes a shared connection so it can be pipelined with other reads.
 pub async fn for_users(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     user_ids: &[&str],
 ) -> QueryResult<Vec<BadgeRow>> {
     badges::table
@@ -43,6 +44,6 @@ pub async fn for_users(
             badges::id.desc(),
         ))
         .select(BadgeRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }

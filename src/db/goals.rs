@@ -98,8 +98,9 @@ pub async fn delete_owned(
 }
 
 /// The goals of every user in `user_ids`, newest first.
+/// Takes a shared connection so it can be pipelined with other reads.
 pub async fn for_users(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     user_ids: &[&str],
 ) -> QueryResult<Vec<GoalRow>> {
     learning_goals::table
@@ -110,6 +111,6 @@ pub async fn for_users(
             learning_goals::id.desc(),
         ))
         .select(GoalRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }

@@ -6,6 +6,14 @@
 //! most connections open at once (`max_size`), `DATABASE_POOL_TIMEOUT` the
 //! wait for a connection (`connection_timeout`) and `DATABASE_POOL_RECYCLE`
 //! a connection's lifetime (`max_lifetime`).
+//!
+//! A checkout costs no round trip: bb8 does not test connections on
+//! checkout and diesel-async recycles them with the `Fast` method (no
+//! `SELECT 1`). A connection whose socket closed is dropped when it comes
+//! back (`has_broken`); a request that meets a dead one fails once with
+//! `SERVICE_UNAVAILABLE`, and `max_lifetime` retires connections anyway.
+//! Each connection keeps its own prepared-statement cache, so connections
+//! live long and the pool stays small.
 
 pub mod activity;
 pub mod auth_users;
@@ -13,6 +21,7 @@ pub mod badges;
 pub mod goals;
 pub mod profiles;
 pub mod search;
+pub mod seed;
 pub mod stats;
 
 use std::sync::Arc;
@@ -23,7 +32,9 @@ use diesel::ConnectionError;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::bb8::Pool as Bb8Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures::FutureExt;
@@ -107,6 +118,7 @@ impl Database {
         let statements = StatementCounter::default();
         let counter = statements.clone();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        manager_config.recycling_method = RecyclingMethod::Fast;
         manager_config.custom_setup = Box::new(move |url| {
             let counter = counter.clone();
             async move {
@@ -128,6 +140,7 @@ impl Database {
             .max_size(max_connections)
             .min_idle(Some(config.database_pool_size.min(max_connections)))
             .connection_timeout(config.database_pool_timeout.max(Duration::from_secs(1)))
+            .test_on_check_out(false)
             .max_lifetime(Some(
                 config.database_pool_recycle.max(Duration::from_secs(1)),
             ))

@@ -3,12 +3,22 @@
 //! however many users it touches. A fresh [`Loaders`] is built per request:
 //! nothing cached crosses requests, and permission checks stay out of
 //! `load` (they belong to the resolvers).
+//!
+//! The hot reads (`user`, `users`, `me`, entities with their badges and
+//! goals) cost one pool checkout and one round trip: the root resolver
+//! says which lists its selection asks for ([`Loaders::want_lists`]), and
+//! the users batch then sends the badges and goals statements for the same
+//! ids on the same connection, pipelined. Those rows wait in the request's
+//! [`Prefetched`] until `User.badges` / `User.goals` take them; a list not
+//! prefetched goes through its own loader as before.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use diesel_async::AsyncPgConnection;
 
 use crate::db::auth_users::UserRecord;
 use crate::db::{
@@ -24,18 +34,92 @@ pub struct Loaders {
     pub goals: DataLoader<GoalsByUser>,
     pub stats: DataLoader<StatsByUser>,
     pub activity: DataLoader<ActivityByUser>,
+    prefetched: Arc<Prefetched>,
 }
 
 impl Loaders {
     /// Loaders over `pool` that wait `delay` for more keys before loading a
     /// batch.
     pub fn new(pool: &Pool, delay: Duration) -> Self {
+        let prefetched = Arc::new(Prefetched::default());
         Self {
-            users: loader(UsersById(pool.clone()), delay),
+            users: loader(
+                UsersById {
+                    pool: pool.clone(),
+                    prefetched: prefetched.clone(),
+                },
+                delay,
+            ),
             badges: loader(BadgesByUser(pool.clone()), delay),
             goals: loader(GoalsByUser(pool.clone()), delay),
             stats: loader(StatsByUser(pool.clone()), delay),
             activity: loader(ActivityByUser(pool.clone()), delay),
+            prefetched,
+        }
+    }
+
+    /// Asks the next users batches to fetch these lists too. Root
+    /// resolvers call it (from their look-ahead) before loading users.
+    pub fn want_lists(&self, badges: bool, goals: bool) {
+        if badges {
+            self.prefetched.want_badges.store(true, Ordering::Relaxed);
+        }
+        if goals {
+            self.prefetched.want_goals.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The badges of `user`, newest `dateAchieved` first: prefetched with
+    /// the user when the request asked for them, else through the loader.
+    pub async fn badges_of(&self, user: &AuthUserId) -> Result<Vec<BadgeRow>, AppError> {
+        if let Some(rows) = take(&self.prefetched.badges, user) {
+            return Ok(rows);
+        }
+        Ok(self
+            .badges
+            .load_one(user.clone())
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The goals of `user`, newest first; prefetched like [`Self::badges_of`].
+    pub async fn goals_of(&self, user: &AuthUserId) -> Result<Vec<GoalRow>, AppError> {
+        if let Some(rows) = take(&self.prefetched.goals, user) {
+            return Ok(rows);
+        }
+        Ok(self.goals.load_one(user.clone()).await?.unwrap_or_default())
+    }
+}
+
+/// Lists fetched with their users, for this request only (only query
+/// documents ask for them, and those change nothing). The same user asked
+/// twice in one document reads the same entry.
+#[derive(Default)]
+struct Prefetched {
+    want_badges: AtomicBool,
+    want_goals: AtomicBool,
+    badges: Mutex<HashMap<AuthUserId, Vec<BadgeRow>>>,
+    goals: Mutex<HashMap<AuthUserId, Vec<GoalRow>>>,
+}
+
+fn take<T: Clone>(map: &Mutex<HashMap<AuthUserId, Vec<T>>>, user: &AuthUserId) -> Option<Vec<T>> {
+    // A poisoned map only means another resolver panicked: fall back to
+    // the loader.
+    map.lock().ok()?.get(user).cloned()
+}
+
+/// Stores `rows` grouped by user, with an empty list for every key that
+/// has none.
+fn stash<T>(
+    map: &Mutex<HashMap<AuthUserId, Vec<T>>>,
+    keys: &[AuthUserId],
+    rows: Vec<T>,
+    user_of: impl Fn(&T) -> &AuthUserId,
+) {
+    let mut grouped = group_by_user(rows, user_of);
+    if let Ok(mut map) = map.lock() {
+        for key in keys {
+            map.insert(key.clone(), grouped.remove(key).unwrap_or_default());
         }
     }
 }
@@ -60,8 +144,24 @@ fn group_by_user<T>(
     grouped
 }
 
-/// Known users (reference row + profile) by id.
-pub struct UsersById(Pool);
+/// Runs `read` when `wanted`, else yields nothing.
+async fn read_if<T>(
+    wanted: bool,
+    read: impl Future<Output = diesel::QueryResult<T>>,
+) -> diesel::QueryResult<Option<T>> {
+    if wanted {
+        read.await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Known users (reference row + profile) by id, and the lists the
+/// request wants with them (see [`Loaders::want_lists`]).
+pub struct UsersById {
+    pool: Pool,
+    prefetched: Arc<Prefetched>,
+}
 
 impl Loader<AuthUserId> for UsersById {
     type Value = Arc<UserRecord>;
@@ -72,8 +172,24 @@ impl Loader<AuthUserId> for UsersById {
         &self,
         keys: &[AuthUserId],
     ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
-        let mut conn = self.0.get().await?;
-        let records = db::auth_users::find_many(&mut conn, &key_strs(keys)).await?;
+        let want_badges = self.prefetched.want_badges.load(Ordering::Relaxed);
+        let want_goals = self.prefetched.want_goals.load(Ordering::Relaxed);
+        let pooled = self.pool.get().await?;
+        let conn: &AsyncPgConnection = &pooled;
+        let ids = key_strs(keys);
+        // Polled together: one round trip on one connection.
+        let (records, badges, goals) = futures::try_join!(
+            db::auth_users::find_many(conn, &ids),
+            read_if(want_badges, db::badges::for_users(conn, &ids)),
+            read_if(want_goals, db::goals::for_users(conn, &ids)),
+        )?;
+        drop(pooled);
+        if let Some(rows) = badges {
+            stash(&self.prefetched.badges, keys, rows, |row| &row.auth_user_id);
+        }
+        if let Some(rows) = goals {
+            stash(&self.prefetched.goals, keys, rows, |row| &row.auth_user_id);
+        }
         Ok(records
             .into_iter()
             .map(|record| (record.auth.auth_user_id.clone(), Arc::new(record)))
@@ -93,8 +209,8 @@ impl Loader<AuthUserId> for BadgesByUser {
         &self,
         keys: &[AuthUserId],
     ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
-        let mut conn = self.0.get().await?;
-        let rows = db::badges::for_users(&mut conn, &key_strs(keys)).await?;
+        let conn = self.0.get().await?;
+        let rows = db::badges::for_users(&conn, &key_strs(keys)).await?;
         Ok(group_by_user(rows, |row| &row.auth_user_id))
     }
 }
@@ -111,8 +227,8 @@ impl Loader<AuthUserId> for GoalsByUser {
         &self,
         keys: &[AuthUserId],
     ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
-        let mut conn = self.0.get().await?;
-        let rows = db::goals::for_users(&mut conn, &key_strs(keys)).await?;
+        let conn = self.0.get().await?;
+        let rows = db::goals::for_users(&conn, &key_strs(keys)).await?;
         Ok(group_by_user(rows, |row| &row.auth_user_id))
     }
 }

@@ -30,6 +30,7 @@ impl UserQuery {
             .ok_or(AppError::Unauthenticated("authentication required"))
             .gql()?;
         let id = viewer.id.clone();
+        User::want_lists(ctx).gql()?;
         let user = User::load(ctx, id.clone()).await.gql()?;
         if user.is_known() {
             return Ok(user);
@@ -45,6 +46,7 @@ impl UserQuery {
         auth_user_id: ID,
     ) -> async_graphql::Result<Option<User>> {
         let id = AuthUserId::parse(&auth_user_id).gql()?;
+        User::want_lists(ctx).gql()?;
         let user = User::load(ctx, id).await.gql()?;
         Ok(user.is_known().then_some(user))
     }
@@ -68,6 +70,7 @@ impl UserQuery {
             .map(|id| AuthUserId::parse_field(id, "authUserIds"))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
+        User::want_lists(ctx).gql()?;
         // Each distinct id is loaded once, however often it is asked for,
         // and its duplicates share one `User` (clones share what it loads).
         let distinct: HashSet<&AuthUserId> = ids.iter().collect();
@@ -114,6 +117,7 @@ impl UserQuery {
                 return Ok(None);
             }
         };
+        User::want_lists(ctx).gql()?;
         User::load(ctx, id).await.map(Some).gql()
     }
 }

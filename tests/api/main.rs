@@ -11,6 +11,7 @@ mod graphql_http;
 mod guard;
 mod helpers;
 mod hostile;
+mod hot_reads;
 mod http;
 mod jwks;
 mod limits;

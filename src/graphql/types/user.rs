@@ -87,6 +87,18 @@ impl User {
         Ok(Self::new(ctx, id, record))
     }
 
+    /// Tells the request's loaders which of a user's lists the selection
+    /// of the field being resolved (a `User` or a list of them) asks for,
+    /// so the users batch fetches them in the same round trip.
+    pub fn want_lists(ctx: &Context<'_>) -> AppResult<()> {
+        let selection = ctx.look_ahead();
+        ctx.loaders()?.want_lists(
+            selection.field("badges").exists(),
+            selection.field("goals").exists(),
+        );
+        Ok(())
+    }
+
     /// Whether the service holds a row for this user.
     pub fn is_known(&self) -> bool {
         self.record.is_some()
@@ -176,12 +188,8 @@ impl User {
             .loaded
             .badges
             .get_or_try_init(|| async {
-                let rows = ctx.loaders()?.badges.load_one(self.id.clone()).await?;
-                AppResult::Ok(at_most(
-                    rows.unwrap_or_default(),
-                    MAX_BADGES_PER_USER,
-                    "badges",
-                ))
+                let rows = ctx.loaders()?.badges_of(&self.id).await?;
+                AppResult::Ok(at_most(rows, MAX_BADGES_PER_USER, "badges"))
             })
             .await
             .gql()?;
@@ -202,12 +210,8 @@ impl User {
             .loaded
             .goals
             .get_or_try_init(|| async {
-                let rows = ctx.loaders()?.goals.load_one(self.id.clone()).await?;
-                AppResult::Ok(at_most(
-                    rows.unwrap_or_default(),
-                    MAX_GOALS_PER_USER,
-                    "goals",
-                ))
+                let rows = ctx.loaders()?.goals_of(&self.id).await?;
+                AppResult::Ok(at_most(rows, MAX_GOALS_PER_USER, "goals"))
             })
             .await
             .gql()?;
