@@ -19,7 +19,7 @@ port=${PORT:-18081}
 db=user_service_hostile
 server=postgres://postgres@127.0.0.1:5432
 
-cargo build --quiet --release
+[ -n "${SKIP_BUILD:-}" ] || cargo build --quiet --release
 bin=${CARGO_TARGET_DIR:-target}/release/user-service
 export DATABASE_URL="$server/$db" PORT=$port CONSUMER_ENABLED=false \
   RATE_LIMIT_PER_IP=0 RATE_LIMIT_PER_USER=0 RUST_LOG=error \
