@@ -14,6 +14,16 @@ use diesel::sql_types::Text;
 
 use crate::error::AppError;
 
+/// Most goals one user holds. The write layer refuses a goal beyond it
+/// (`BAD_USER_INPUT`); the cost model counts it for `User.goals`, which
+/// answers at most that many.
+pub const MAX_GOALS_PER_USER: usize = 100;
+
+/// Most badges one user holds. The write layer refuses a badge beyond it
+/// (`BAD_USER_INPUT`); the cost model counts it for `User.badges`, which
+/// answers at most that many.
+pub const MAX_BADGES_PER_USER: usize = 100;
+
 /// The auth-service's user id: 1 to 64 characters of `[A-Za-z0-9_-]`.
 ///
 /// It is also the type of every `auth_user_id` column (`VARCHAR(64)`, a

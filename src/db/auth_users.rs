@@ -81,6 +81,19 @@ pub async fn ensure(
     crate::db::profiles::ensure(conn, id, now).await
 }
 
+/// Locks the reference row of `id` (`SELECT ... FOR UPDATE`) until the
+/// transaction ends, so that changes counted against a per-user cap are
+/// serialised per user. Call it inside a transaction, after [`ensure`].
+pub async fn lock_for_update(conn: &mut AsyncPgConnection, id: &AuthUserId) -> QueryResult<()> {
+    auth_users::table
+        .find(id.as_str())
+        .select(auth_users::auth_user_id)
+        .for_update()
+        .first::<AuthUserId>(conn)
+        .await
+        .map(drop)
+}
+
 /// When the auth-service deleted `id`, if it did.
 pub async fn tombstone(
     conn: &mut AsyncPgConnection,

@@ -30,6 +30,15 @@ pub async fn insert(conn: &mut AsyncPgConnection, badge: &BadgeRow) -> QueryResu
         .await
 }
 
+/// How many badges `owner` holds.
+pub async fn count_owned(conn: &mut AsyncPgConnection, owner: &AuthUserId) -> QueryResult<i64> {
+    badges::table
+        .filter(badges::auth_user_id.eq(owner.as_str()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
 /// The badges of every user in `user_ids`, newest `date_achieved` first.
 /// Takes a shared connection so it can be pipelined with other reads.
 pub async fn for_users(

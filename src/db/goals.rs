@@ -43,6 +43,15 @@ pub async fn insert(conn: &mut AsyncPgConnection, goal: &GoalRow) -> QueryResult
         .await
 }
 
+/// How many goals `owner` holds.
+pub async fn count_owned(conn: &mut AsyncPgConnection, owner: &AuthUserId) -> QueryResult<i64> {
+    learning_goals::table
+        .filter(learning_goals::auth_user_id.eq(owner.as_str()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
 /// The goal `id` of `owner`, locked for update, if it exists and is theirs.
 pub async fn find_owned_for_update(
     conn: &mut AsyncPgConnection,

@@ -13,7 +13,10 @@
 //!    one cost budget through [`RequestBudget`]. The document is handed on
 //!    parsed, so it is not parsed twice.
 //!    A required variable the request does not provide is refused here
-//!    too, with `BAD_USER_INPUT`, before anything runs.
+//!    too, with `BAD_USER_INPUT`, before anything runs. So is a mutation
+//!    whose root fields (aliases included) outnumber what is left of the
+//!    viewer's write quota ([`MutationQuota`]), with `SERVICE_UNAVAILABLE`
+//!    (the HTTP layer answers 429).
 //! 3. **After execution** (`execute`): an answer larger than the response
 //!    budget (shared by a batch too) is replaced by a
 //!    `GRAPHQL_VALIDATION_FAILED` error, so no oversized body leaves. The
@@ -21,8 +24,9 @@
 //!    happened, which is why the cost refuses first.
 
 use std::any::TypeId;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
@@ -73,6 +77,80 @@ impl RequestBudget {
     pub fn mutation_fields(&self) -> u64 {
         self.0.mutation_fields.load(Ordering::Relaxed)
     }
+}
+
+/// A per-user write quota, as the HTTP layer keeps it: takes `writes` from
+/// it, or says how long to wait when it holds fewer.
+pub trait WriteQuota: Send + Sync {
+    /// Takes `writes` at once (all or nothing); the wait on refusal.
+    fn take(&self, writes: u64) -> Result<(), Duration>;
+}
+
+/// Request data that charges a request's writes to the viewer's quota: each
+/// mutation operation, once parsed and before it runs, takes one per root
+/// field (aliases and fragments included). The request itself has already
+/// paid `prepaid` (the HTTP layer charges one per request up front), which
+/// the first writes use. The operations of a batch share one.
+#[derive(Clone)]
+pub struct MutationQuota {
+    quota: Arc<dyn WriteQuota>,
+    state: Arc<Mutex<QuotaState>>,
+}
+
+#[derive(Debug, Default)]
+struct QuotaState {
+    prepaid: u64,
+    refused: Option<Duration>,
+}
+
+impl std::fmt::Debug for MutationQuota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MutationQuota").finish_non_exhaustive()
+    }
+}
+
+impl MutationQuota {
+    /// Charges to `quota`, `prepaid` writes being paid already.
+    pub fn new(quota: Arc<dyn WriteQuota>, prepaid: u64) -> Self {
+        Self {
+            quota,
+            state: Arc::new(Mutex::new(QuotaState {
+                prepaid,
+                refused: None,
+            })),
+        }
+    }
+
+    /// The wait of the first operation refused, if one was.
+    pub fn refused(&self) -> Option<Duration> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .refused
+    }
+
+    /// Takes `writes` (less what is prepaid) from the quota.
+    fn charge(&self, writes: u64) -> Result<(), Duration> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let from_prepaid = state.prepaid.min(writes);
+        let owed = writes - from_prepaid;
+        if owed > 0
+            && let Err(wait) = self.quota.take(owed)
+        {
+            state.refused.get_or_insert(wait);
+            return Err(wait);
+        }
+        state.prepaid -= from_prepaid;
+        Ok(())
+    }
+}
+
+fn mutation_quota(request: &Request) -> Option<MutationQuota> {
+    request
+        .data
+        .get(&TypeId::of::<MutationQuota>())
+        .and_then(|data| data.downcast_ref::<MutationQuota>())
+        .cloned()
 }
 
 /// The extension factory.
@@ -277,6 +355,18 @@ impl Extension for DocumentBudget {
             return Err(refusal(message, code::BAD_USER_INPUT));
         }
         self.charge(cost, request_budget(&request).as_ref())?;
+        if cost.mutation_fields > 0
+            && let Some(quota) = mutation_quota(&request)
+            && quota.charge(cost.mutation_fields).is_err()
+        {
+            return Err(refusal(
+                format!(
+                    "too many requests: the {} writes of this mutation exceed the per-user quota; retry later",
+                    cost.mutation_fields
+                ),
+                code::SERVICE_UNAVAILABLE,
+            ));
+        }
         Ok(request)
     }
 

@@ -33,19 +33,10 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Positioned, Variables};
 use async_graphql_value::{ConstValue, Value};
 
+pub use crate::domain::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 pub use crate::graphql::query::MAX_USERS_PER_QUERY;
 pub use crate::graphql::search::MAX_SEARCH_PAGE;
 pub use crate::graphql::types::MAX_ACTIVITY;
-
-/// Most goals one user holds: what the cost model counts for `User.goals`,
-/// and what `User.goals` answers at most. The write layer is meant to
-/// enforce it when a goal is created.
-pub const MAX_GOALS_PER_USER: usize = 100;
-
-/// Most badges one user holds: what the cost model counts for
-/// `User.badges`, and what `User.badges` answers at most. The write layer is
-/// meant to enforce it when a badge is created.
-pub const MAX_BADGES_PER_USER: usize = 100;
 
 /// `first` when a request gives none (`searchUsers`, `User.activity`).
 const DEFAULT_FIRST: u64 = 20;

@@ -17,6 +17,8 @@
 //! parse or validate) is 400; with `application/json` (the default) GraphQL
 //! errors are 200.
 
+use std::sync::Arc;
+
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
@@ -27,9 +29,10 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
 use crate::graphql::Loaders;
-use crate::graphql::budget::RequestBudget;
+use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
+use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
 use crate::http::response::{
     GRAPHQL_RESPONSE_JSON, ResponseMedia, count_error, refusal, too_many_requests,
@@ -223,6 +226,19 @@ async fn execute(
     {
         return too_many_requests(media, retry, "user");
     }
+    // A mutation then pays one per root field (aliases included), the one
+    // just taken counting as the first.
+    let quota = viewer
+        .user()
+        .filter(|_| state.rate_limits.limits_users())
+        .map(|user| {
+            let quota = UserQuota {
+                limits: Arc::clone(&state.rate_limits),
+                sub: user.id.as_str().to_owned(),
+            };
+            MutationQuota::new(Arc::new(quota), 1)
+        });
+    let single = matches!(batch, BatchRequest::Single(_));
     let slot = OperationSlot::default();
     let label = match &batch {
         BatchRequest::Single(request) => {
@@ -230,7 +246,14 @@ async fn execute(
         }
         BatchRequest::Batch(_) => LabelFrom::Batch,
     };
-    let batch = prepare(state, batch, &viewer, &slot, queries_only.as_ref());
+    let batch = prepare(
+        state,
+        batch,
+        &viewer,
+        &slot,
+        queries_only.as_ref(),
+        quota.as_ref(),
+    );
     let timeout = state.app.config.http.request_timeout;
     let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
     let label = label.resolve();
@@ -247,6 +270,11 @@ async fn execute(
                 code::SERVICE_UNAVAILABLE,
                 &format!("the request took longer than {} ms", timeout.as_millis()),
             )
+        }
+        // A single mutation over the write quota ran nothing: 429. In a
+        // batch, the operations before it may have run; each answers.
+        Ok(_) if single && let Some(wait) = quota.as_ref().and_then(MutationQuota::refused) => {
+            too_many_requests(media, RetryAfter(wait), "user")
         }
         Ok(_) if queries_only.as_ref().is_some_and(QueriesOnly::was_refused) => {
             let mut response = refusal(
@@ -289,17 +317,21 @@ fn prepare(
     viewer: &Viewer,
     slot: &OperationSlot,
     queries_only: Option<&QueriesOnly>,
+    quota: Option<&MutationQuota>,
 ) -> BatchRequest {
     let pool = &state.app.db.pool;
     let delay = state.app.config.http.graphql_loader_delay;
     // One cost and response budget for all operations of the request.
     let budget = RequestBudget::default();
     let prepare = |request: async_graphql::Request| {
-        let request = request
+        let mut request = request
             .data(viewer.clone())
             .data(Loaders::new(pool, delay))
             .data(slot.clone())
             .data(budget.clone());
+        if let Some(quota) = quota {
+            request = request.data(quota.clone());
+        }
         match queries_only {
             Some(queries_only) => request.data(queries_only.clone()),
             None => request,

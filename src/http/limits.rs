@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::HttpConfig;
+use crate::graphql::budget::WriteQuota;
 
 /// How many checks pass between two clean-ups of idle keys.
 const CLEANUP_EVERY: u64 = 4096;
@@ -89,12 +91,43 @@ impl RateLimits {
 
     /// Takes one request from the quota of the user `sub`.
     pub fn check_user(&self, sub: &str) -> Result<(), RetryAfter> {
-        match &self.per_user {
-            Some(limiter) => limiter
-                .check_key(&sub.to_owned())
-                .map_err(|not_until| RetryAfter(not_until.wait_time_from(self.clock.now()))),
-            None => Ok(()),
+        self.check_user_n(sub, 1)
+    }
+
+    /// Whether a per-user quota is configured.
+    pub fn limits_users(&self) -> bool {
+        self.per_user.is_some()
+    }
+
+    /// Takes `n` at once (all or none) from the quota of the user `sub`:
+    /// the writes of a mutation. More than the whole quota never passes.
+    pub fn check_user_n(&self, sub: &str, n: u64) -> Result<(), RetryAfter> {
+        let Some(limiter) = &self.per_user else {
+            return Ok(());
+        };
+        let Some(n) = u32::try_from(n).ok().and_then(NonZeroU32::new) else {
+            return Ok(());
+        };
+        match limiter.check_key_n(&sub.to_owned(), n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(RetryAfter(not_until.wait_time_from(self.clock.now()))),
+            // More than the burst: it never fits; a minute is the quota's period.
+            Err(_) => Err(RetryAfter(Duration::from_secs(60))),
         }
+    }
+}
+
+/// The write quota of one user, as [`MutationQuota`] charges it.
+pub struct UserQuota {
+    pub limits: Arc<RateLimits>,
+    pub sub: String,
+}
+
+impl WriteQuota for UserQuota {
+    fn take(&self, writes: u64) -> Result<(), Duration> {
+        self.limits
+            .check_user_n(&self.sub, writes)
+            .map_err(|retry| retry.0)
     }
 }
 

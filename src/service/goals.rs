@@ -7,10 +7,10 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::activity::NewActivity;
 use crate::db::goals::{GoalChanges, GoalRow};
-use crate::domain::{ActivityKind, AuthUserId, GoalStatus, Timezone};
+use crate::domain::{ActivityKind, AuthUserId, GoalStatus, MAX_GOALS_PER_USER, Timezone};
 use crate::error::{AppError, AppResult};
-use crate::service::Writer;
 use crate::service::users::Provision;
+use crate::service::{Writer, below_cap};
 use crate::streak::{self, CheckIn};
 
 /// A goal to create, validated.
@@ -53,6 +53,8 @@ impl GoalUpdate {
 
 /// Creates `goal` for `id` (records `GOAL_CREATED`), creating the user
 /// first when the service has not met them. The stored goal.
+/// `BAD_USER_INPUT` (field `input`), writing nothing, when `id` already
+/// holds [`MAX_GOALS_PER_USER`] goals.
 pub async fn create(writer: Writer<'_>, id: &AuthUserId, goal: ValidGoal) -> AppResult<GoalRow> {
     let provision = Provision::learn(writer, id).await?;
     let now = writer.now();
@@ -70,6 +72,16 @@ pub async fn create(writer: Writer<'_>, id: &AuthUserId, goal: ValidGoal) -> App
     writer
         .commit(async |conn| {
             provision.ensure(conn, id, now).await?;
+            // The lock on the user's row serialises their creations, so
+            // two concurrent ones cannot both pass the count.
+            db::auth_users::lock_for_update(conn, id).await?;
+            let held = db::goals::count_owned(conn, id).await?;
+            if !below_cap(held, MAX_GOALS_PER_USER) {
+                return Err(AppError::invalid(
+                    "input",
+                    format!("a user holds at most {MAX_GOALS_PER_USER} goals; delete one first"),
+                ));
+            }
             let row = db::goals::insert(conn, &row).await?;
             let summary = format!("Created the goal \"{}\"", row.title);
             let event = NewActivity::goal(id, ActivityKind::GoalCreated, row.id, summary);

@@ -28,6 +28,11 @@ use crate::clock::SharedClock;
 use crate::db::Database;
 use crate::error::AppResult;
 
+/// Whether a user who holds `held` items may create one more under `cap`.
+fn below_cap(held: i64, cap: usize) -> bool {
+    usize::try_from(held).is_ok_and(|held| held < cap)
+}
+
 /// What the write layer needs of the application: the database, the clock
 /// and the auth-service (to learn about a user met for the first time).
 #[derive(Clone, Copy)]

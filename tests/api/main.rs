@@ -3,6 +3,7 @@
 
 mod auth_service;
 mod batching;
+mod caps;
 mod checkins;
 mod columns;
 mod events;

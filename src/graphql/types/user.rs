@@ -10,9 +10,9 @@ use crate::db::goals::GoalRow;
 use crate::db::profiles::ProfileRow;
 use crate::db::stats::StatsRow;
 use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
+use crate::domain::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 use crate::error::{AppError, AppResult, GqlResultExt};
 use crate::graphql::ContextExt;
-use crate::graphql::cost::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 use crate::graphql::loaders::ActivityKey;
 use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
 
