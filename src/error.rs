@@ -228,7 +228,10 @@ mod tests {
                 DatabaseErrorKind::Unknown,
                 "terminating connection due to administrator command",
             ),
-            database_error(DatabaseErrorKind::Unknown, "the database system is shutting down"),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
             DieselError::RollbackErrorOnCommit {
                 rollback_error: Box::new(database_error(
                     DatabaseErrorKind::UnableToSendCommand,
@@ -246,6 +249,9 @@ mod tests {
     fn refusals_stay_internal_and_not_found_stays_not_found() {
         let check = database_error(DatabaseErrorKind::CheckViolation, "violates check");
         assert_eq!(AppError::from(check).code(), code::INTERNAL_SERVER_ERROR);
-        assert_eq!(AppError::from(DieselError::NotFound).code(), code::NOT_FOUND);
+        assert_eq!(
+            AppError::from(DieselError::NotFound).code(),
+            code::NOT_FOUND
+        );
     }
 }

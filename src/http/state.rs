@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 use crate::app::AppState;
 use crate::graphql::AppSchema;
 use crate::http::limits::{RateLimits, TrustForwardedFor};
+use crate::http::status::ReadinessCache;
 
 /// The state of the HTTP layer: the app, its schema and the rate limiters.
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
     pub rate_limits: Arc<RateLimits>,
+    /// The last `/ready` probe, shared by the calls of one period.
+    pub readiness: Arc<ReadinessCache>,
 }
 
 impl FromRef<HttpState> for TrustForwardedFor {
