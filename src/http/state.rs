@@ -8,7 +8,6 @@ use axum::extract::FromRef;
 use crate::app::AppState;
 use crate::graphql::AppSchema;
 use crate::http::limits::{RateLimits, TrustForwardedFor};
-use crate::http::status::ReadinessCache;
 
 /// The state of the HTTP layer: the app, its schema and the rate limiters.
 #[derive(Clone)]
@@ -24,4 +23,17 @@ impl FromRef<HttpState> for TrustForwardedFor {
     fn from_ref(state: &HttpState) -> Self {
         Self(state.app.config.http.trust_x_forwarded_for)
     }
+}
+
+/// The last `/ready` answer and when it was probed (read by
+/// `http::status::ready`).
+#[derive(Debug, Default)]
+pub struct ReadinessCache {
+    pub last: tokio::sync::Mutex<
+        Option<(
+            std::time::Instant,
+            axum::http::StatusCode,
+            serde_json::Value,
+        )>,
+    >,
 }

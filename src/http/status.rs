@@ -117,12 +117,6 @@ fn up_down(up: bool) -> &'static str {
     if up { "up" } else { "down" }
 }
 
-/// The last `/ready` answer and when it was probed.
-#[derive(Debug, Default)]
-pub struct ReadinessCache {
-    last: tokio::sync::Mutex<Option<(Instant, StatusCode, serde_json::Value)>>,
-}
-
 /// `GET /ready`: 200 when the database answers and every migration is
 /// applied, else 503. The broker and the auth-service are reported but do
 /// not change readiness (the service answers without them): the broker by
