@@ -161,17 +161,45 @@ impl<T, E: Into<AppError>> GqlResultExt<T> for Result<T, E> {
     }
 }
 
+/// Whether `error` says the connection to the database failed (closed,
+/// could not send, terminated by the server, server shutting down or
+/// starting up) rather than that the database refused the statement. A
+/// client sees these as `SERVICE_UNAVAILABLE`: retrying later may succeed.
+pub fn is_connection_failure(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => true,
+            // diesel hides the SQLSTATE of the rest; these are the server's
+            // messages for an administrator's termination and shutdown
+            // (57P01..57P03) and for lost connections.
+            DatabaseErrorKind::Unknown => {
+                let message = info.message();
+                [
+                    "terminating connection",
+                    "shutting down",
+                    "starting up",
+                    "in recovery mode",
+                    "connection",
+                ]
+                .iter()
+                .any(|needle| message.contains(needle))
+            }
+            _ => false,
+        },
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_connection_failure(rollback_error) || is_connection_failure(commit_error),
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
 impl From<DieselError> for AppError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => AppError::NotFound("record"),
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::BrokenTransactionManager => AppError::unavailable(error),
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if info.message().contains("connection") =>
-            {
-                AppError::unavailable(error)
-            }
+            error if is_connection_failure(&error) => AppError::unavailable(error),
             other => AppError::internal(other),
         }
     }
@@ -180,5 +208,50 @@ impl From<DieselError> for AppError {
 impl From<bb8::RunError<diesel_async::pooled_connection::PoolError>> for AppError {
     fn from(error: bb8::RunError<diesel_async::pooled_connection::PoolError>) -> Self {
         AppError::unavailable(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn connection_failures_are_service_unavailable() {
+        for error in [
+            database_error(DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            database_error(DatabaseErrorKind::ClosedConnection, "closed"),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            DieselError::RollbackErrorOnCommit {
+                rollback_error: Box::new(database_error(
+                    DatabaseErrorKind::UnableToSendCommand,
+                    "connection closed",
+                )),
+                commit_error: Box::new(database_error(DatabaseErrorKind::Unknown, "boom")),
+            },
+            DieselError::BrokenTransactionManager,
+        ] {
+            assert_eq!(AppError::from(error).code(), code::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn refusals_stay_internal_and_not_found_stays_not_found() {
+        let check = database_error(DatabaseErrorKind::CheckViolation, "violates check");
+        assert_eq!(AppError::from(check).code(), code::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            AppError::from(DieselError::NotFound).code(),
+            code::NOT_FOUND
+        );
     }
 }

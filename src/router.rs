@@ -43,6 +43,7 @@ pub fn router(app: AppState) -> Router {
         app,
         schema,
         rate_limits: Arc::new(RateLimits::new(&config.http)),
+        readiness: Arc::default(),
     };
 
     let graphql_route = get(graphql_http::graphql_get)

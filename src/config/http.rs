@@ -20,6 +20,10 @@
 //! | `APQ_CACHE_SIZE` | [`DEFAULT_APQ_CACHE_SIZE`] | automatic persisted queries kept (0: APQ off) |
 //! | `ENABLE_METRICS` | [`DEFAULT_ENABLE_METRICS`] | serve `/metrics` |
 //! | `READINESS_TIMEOUT_MS` | [`DEFAULT_READINESS_TIMEOUT`] | how long `/ready` and `/db/status` wait for a dependency |
+//! | `READINESS_CACHE_MS` | [`DEFAULT_READINESS_CACHE`] | how long one `/ready` probe answers for (at most one probe per period) |
+//! | `HEADER_READ_TIMEOUT_MS` | [`DEFAULT_HEADER_READ_TIMEOUT`] | how long a client may take to send a request's headers (the connection is closed after) |
+//! | `BODY_READ_TIMEOUT_MS` | [`DEFAULT_BODY_READ_TIMEOUT`] | how long a client may take to send a request's body (408 after) |
+//! | `SHUTDOWN_TIMEOUT_MS` | [`DEFAULT_SHUTDOWN_TIMEOUT`] | how long in-flight connections may run after the shutdown signal |
 
 use std::time::Duration;
 
@@ -66,6 +70,15 @@ pub const DEFAULT_APQ_CACHE_SIZE: usize = 1000;
 pub const DEFAULT_ENABLE_METRICS: bool = true;
 /// `READINESS_TIMEOUT_MS`.
 pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// `READINESS_CACHE_MS`.
+pub const DEFAULT_READINESS_CACHE: Duration = Duration::from_millis(1000);
+/// `HEADER_READ_TIMEOUT_MS`.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// `BODY_READ_TIMEOUT_MS`.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// `SHUTDOWN_TIMEOUT_MS`.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(10_000);
 
 /// HTTP and GraphQL limits.
 #[derive(Debug, Clone, Args)]
@@ -162,4 +175,45 @@ pub struct HttpConfig {
         global = true
     )]
     pub readiness_timeout: Duration,
+    /// How long one `/ready` probe answers for: calls within that period
+    /// share it, so at most one probe runs per period (the variable is in
+    /// milliseconds).
+    #[arg(
+        long = "readiness-cache-ms",
+        env = "READINESS_CACHE_MS",
+        default_value = millis_default!(DEFAULT_READINESS_CACHE),
+        value_parser = parse_millis,
+        global = true
+    )]
+    pub readiness_cache: Duration,
+    /// How long a client may take to send the headers of a request before
+    /// its connection is closed (the variable is in milliseconds).
+    #[arg(
+        long = "header-read-timeout-ms",
+        env = "HEADER_READ_TIMEOUT_MS",
+        default_value = millis_default!(DEFAULT_HEADER_READ_TIMEOUT),
+        value_parser = parse_millis,
+        global = true
+    )]
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send the whole body of a request
+    /// (408 after; the variable is in milliseconds).
+    #[arg(
+        long = "body-read-timeout-ms",
+        env = "BODY_READ_TIMEOUT_MS",
+        default_value = millis_default!(DEFAULT_BODY_READ_TIMEOUT),
+        value_parser = parse_millis,
+        global = true
+    )]
+    pub body_read_timeout: Duration,
+    /// How long in-flight connections may run after the shutdown signal
+    /// before the server stops anyway (the variable is in milliseconds).
+    #[arg(
+        long = "shutdown-timeout-ms",
+        env = "SHUTDOWN_TIMEOUT_MS",
+        default_value = millis_default!(DEFAULT_SHUTDOWN_TIMEOUT),
+        value_parser = parse_millis,
+        global = true
+    )]
+    pub shutdown_timeout: Duration,
 }

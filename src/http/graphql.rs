@@ -69,7 +69,23 @@ impl FromRequest<HttpState> for PostedBatch {
             ));
         }
         let request = Request::from_parts(parts, body);
-        let body = match Bytes::from_request(request, state).await {
+        // The whole body within `BODY_READ_TIMEOUT_MS`, however slowly it
+        // trickles in.
+        let read_timeout = state.app.config.http.body_read_timeout;
+        let Ok(read) =
+            tokio::time::timeout(read_timeout, Bytes::from_request(request, state)).await
+        else {
+            return Err(refusal(
+                media,
+                StatusCode::REQUEST_TIMEOUT,
+                code::BAD_USER_INPUT,
+                &format!(
+                    "the request body did not arrive within {} ms",
+                    read_timeout.as_millis()
+                ),
+            ));
+        };
+        let body = match read {
             Ok(body) => body,
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 let limit = state.app.config.http.max_body_bytes;

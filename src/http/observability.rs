@@ -3,7 +3,8 @@
 //! carries the request id (`x-request-id`, generated when absent and echoed
 //! in the response).
 
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -98,6 +99,20 @@ fn describe_metrics() {
     }
 }
 
+/// Most distinct client-chosen operation names kept as metric labels in
+/// one process; a name first seen after that many is counted as
+/// [`OTHER_OPERATION`], so `/metrics` stays bounded whatever clients send.
+pub const MAX_OPERATION_LABELS: usize = 100;
+
+/// Longest operation name kept as a label (a longer one is `invalid`).
+pub const MAX_OPERATION_NAME_LEN: usize = 64;
+
+/// The label of operation names beyond [`MAX_OPERATION_LABELS`].
+pub const OTHER_OPERATION: &str = "other";
+
+/// The operation names given a label of their own so far.
+static OPERATION_NAMES: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+
 /// The GraphQL operation a response answered, for metric labels; set by
 /// the GraphQL handler as a response extension.
 #[derive(Debug, Clone)]
@@ -105,24 +120,47 @@ pub struct OperationLabel(pub String);
 
 impl OperationLabel {
     /// A bounded label for a client-supplied operation name: the name when
-    /// it is a plain GraphQL name of at most 64 characters, else `invalid`;
-    /// `anonymous` without a name.
+    /// it is a plain GraphQL name of at most [`MAX_OPERATION_NAME_LEN`]
+    /// characters and one of the first [`MAX_OPERATION_LABELS`] names seen,
+    /// [`OTHER_OPERATION`] for a later new name, `invalid` for anything
+    /// else; `anonymous` without a name.
     pub fn from_name(name: Option<&str>) -> Self {
         let label = match name {
             None => "anonymous",
             Some(name)
                 if !name.is_empty()
-                    && name.len() <= 64
+                    && name.len() <= MAX_OPERATION_NAME_LEN
                     && name
                         .bytes()
                         .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_') =>
             {
-                name
+                if admit_operation_name(name) {
+                    name
+                } else {
+                    OTHER_OPERATION
+                }
             }
             Some(_) => "invalid",
         };
         Self(label.to_owned())
     }
+}
+
+/// Whether `name` has (or now gets) a label of its own.
+fn admit_operation_name(name: &str) -> bool {
+    let names = OPERATION_NAMES.get_or_init(|| Mutex::new(HashSet::new()));
+    // A poisoned set still holds valid names: keep using it.
+    let mut names = names
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if names.contains(name) {
+        return true;
+    }
+    if names.len() >= MAX_OPERATION_LABELS || name == OTHER_OPERATION {
+        return false;
+    }
+    names.insert(name.to_owned());
+    true
 }
 
 /// Records `http_requests_total` and `http_request_duration_seconds` for

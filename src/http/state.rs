@@ -15,10 +15,25 @@ pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
     pub rate_limits: Arc<RateLimits>,
+    /// The last `/ready` probe, shared by the calls of one period.
+    pub readiness: Arc<ReadinessCache>,
 }
 
 impl FromRef<HttpState> for TrustForwardedFor {
     fn from_ref(state: &HttpState) -> Self {
         Self(state.app.config.http.trust_x_forwarded_for)
     }
+}
+
+/// The last `/ready` answer and when it was probed (read by
+/// `http::status::ready`).
+#[derive(Debug, Default)]
+pub struct ReadinessCache {
+    pub last: tokio::sync::Mutex<
+        Option<(
+            std::time::Instant,
+            axum::http::StatusCode,
+            serde_json::Value,
+        )>,
+    >,
 }

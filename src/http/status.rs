@@ -2,7 +2,7 @@
 //! `/ready` (readiness, contract §4) and `/db/status`.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -123,8 +123,27 @@ fn up_down(up: bool) -> &'static str {
 /// the consumer's connection when this process consumes, else a TCP
 /// connect; the auth-service `down` while its circuit breaker is open, else
 /// a TCP connect.
+///
+/// One probe answers every call for `READINESS_CACHE_MS`: calls that
+/// arrive while a probe runs wait for it and share its answer, so many
+/// calls cost at most one pooled connection and one auth-service connect
+/// per period.
 pub async fn ready(State(state): State<HttpState>) -> Response {
-    let app = &state.app;
+    let period = state.app.config.http.readiness_cache;
+    let mut last = state.readiness.last.lock().await;
+    if let Some((probed, status, body)) = last.as_ref()
+        && probed.elapsed() < period
+    {
+        return (*status, Json(body.clone())).into_response();
+    }
+    let (status, body) = probe_readiness(&state.app).await;
+    *last = Some((Instant::now(), status, body.clone()));
+    drop(last);
+    (status, Json(body)).into_response()
+}
+
+/// Probes the database, the broker and the auth-service for `/ready`.
+async fn probe_readiness(app: &AppState) -> (StatusCode, serde_json::Value) {
     let timeout = app.config.http.readiness_timeout;
     let probe_timeout = timeout.min(Duration::from_millis(500));
     let broker_url = app.config.rabbitmq_url.expose_secret().to_owned();
@@ -170,7 +189,7 @@ pub async fn ready(State(state): State<HttpState>) -> Response {
             },
         }
     });
-    (status, Json(body)).into_response()
+    (status, body)
 }
 
 /// `GET /db/status`: reachability, pool use and the applied schema version.

@@ -10,6 +10,7 @@ mod events;
 mod federation;
 mod graphql_http;
 mod guard;
+mod hardening;
 mod helpers;
 mod hostile;
 mod hot_reads;

@@ -16,17 +16,26 @@ pub struct ServedApp {
 impl ServedApp {
     /// Serves `router` on `127.0.0.1:0`.
     pub async fn start(router: Router) -> Self {
+        Self::start_with(router, user_service::server::ServerTimeouts::default()).await
+    }
+
+    /// Serves `router` on `127.0.0.1:0` with `timeouts`.
+    pub async fn start_with(
+        router: Router,
+        timeouts: user_service::server::ServerTimeouts,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(user_service::server::serve_on(
+        let task = tokio::spawn(user_service::server::serve_with(
             listener,
             router,
             async move {
                 let _ = signal.await;
             },
+            timeouts,
         ));
         Self {
             addr,
