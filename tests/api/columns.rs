@@ -77,7 +77,7 @@ async fn every_enum_and_the_user_id_round_trip_through_their_columns() {
         assert_eq!(written.status, status);
         assert_eq!(written.auth_user_id, id);
     }
-    let read = db::goals::for_users(&mut conn, &[id.as_str()])
+    let read = db::goals::for_users(&conn, &[id.as_str()])
         .await
         .unwrap();
     let mut read_statuses: Vec<_> = read.iter().map(|row| row.status).collect();
@@ -197,7 +197,7 @@ async fn an_unknown_stored_value_fails_to_load() {
 
     // Before: everything loads.
     assert!(
-        db::goals::for_users(&mut conn, &[id.as_str()])
+        db::goals::for_users(&conn, &[id.as_str()])
             .await
             .is_ok()
     );
@@ -208,7 +208,7 @@ async fn an_unknown_stored_value_fails_to_load() {
         .await
         .unwrap();
     assert!(is_deserialization_error(
-        db::goals::for_users(&mut conn, &[id.as_str()]).await
+        db::goals::for_users(&conn, &[id.as_str()]).await
     ));
 
     diesel::sql_query("UPDATE profiles SET plan = 'GOLD'")
