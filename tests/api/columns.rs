@@ -77,9 +77,7 @@ async fn every_enum_and_the_user_id_round_trip_through_their_columns() {
         assert_eq!(written.status, status);
         assert_eq!(written.auth_user_id, id);
     }
-    let read = db::goals::for_users(&conn, &[id.as_str()])
-        .await
-        .unwrap();
+    let read = db::goals::for_users(&conn, &[id.as_str()]).await.unwrap();
     let mut read_statuses: Vec<_> = read.iter().map(|row| row.status).collect();
     read_statuses.sort_by_key(|status| status.as_db());
     assert_eq!(
@@ -196,11 +194,7 @@ async fn an_unknown_stored_value_fails_to_load() {
     }
 
     // Before: everything loads.
-    assert!(
-        db::goals::for_users(&conn, &[id.as_str()])
-            .await
-            .is_ok()
-    );
+    assert!(db::goals::for_users(&conn, &[id.as_str()]).await.is_ok());
     assert!(db::profiles::find(&mut conn, &id).await.is_ok());
 
     diesel::sql_query("UPDATE learning_goals SET status = 'ARCHIVED'")
