@@ -77,32 +77,24 @@ enum AttemptError {
 /// Whether `error` says the database is unreachable or cannot commit right
 /// now, as opposed to refusing this change for its content.
 fn is_outage(error: &DieselError) -> bool {
+    crate::error::is_connection_failure(error) || is_transient(error)
+}
+
+/// Whether `error` is a refusal that goes away when retried: a
+/// serialization failure, a read-only server, a deadlock (40P01) or a
+/// conflict with recovery (diesel hides the SQLSTATE of the last two).
+fn is_transient(error: &DieselError) -> bool {
     match error {
-        DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::ClosedConnection
-            | DatabaseErrorKind::UnableToSendCommand
-            | DatabaseErrorKind::SerializationFailure
-            | DatabaseErrorKind::ReadOnlyTransaction => true,
-            // diesel hides the SQLSTATE of the rest; these messages are
-            // the server's for shutdown (57P01..57P03), lost connections
-            // and deadlocks (40P01), all worth waiting out.
-            DatabaseErrorKind::Unknown => {
-                let message = info.message();
-                [
-                    "terminating connection",
-                    "shutting down",
-                    "starting up",
-                    "in recovery mode",
-                    "connection",
-                    "deadlock detected",
-                    "conflict with recovery",
-                ]
+        DieselError::DatabaseError(
+            DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ReadOnlyTransaction,
+            _,
+        ) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            ["deadlock detected", "conflict with recovery"]
                 .iter()
                 .any(|needle| message.contains(needle))
-            }
-            _ => false,
-        },
-        DieselError::BrokenTransactionManager => true,
+        }
         _ => false,
     }
 }

@@ -32,12 +32,13 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Request, Response, ServerError, ServerResult, Variables};
+use async_graphql::{Request, Response, ServerResult, Variables};
 use async_graphql_value::ConstValue;
 
 use crate::error::code;
 use crate::graphql::cost::{self, Cost};
 use crate::graphql::lexer_guard::{self, LexicalLimits};
+use crate::graphql::refusal;
 
 /// The limits the extension enforces.
 #[derive(Debug, Clone, Copy)]
@@ -161,15 +162,6 @@ impl ExtensionFactory for DocumentBudget {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(*self)
     }
-}
-
-fn refusal(message: impl Into<String>, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
 }
 
 fn request_budget(request: &Request) -> Option<RequestBudget> {

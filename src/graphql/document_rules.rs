@@ -11,9 +11,10 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerResult, Variables};
 
 use crate::error::code;
+use crate::graphql::refusal;
 
 /// The message of a mutation refused over GET.
 pub const GET_MUTATION_MESSAGE: &str = "mutations are only accepted over POST";
@@ -51,15 +52,6 @@ impl ExtensionFactory for DocumentRules {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(*self)
     }
-}
-
-fn refusal(message: impl Into<String>, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
 }
 
 /// What a walk over a document found.

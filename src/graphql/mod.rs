@@ -175,6 +175,11 @@ fn has_code(error: &ServerError) -> bool {
         .is_some_and(|extensions| extensions.get("code").is_some())
 }
 
+/// A request-level error (no location) with the contract `code`.
+fn refusal(message: impl Into<String>, code: &str) -> ServerError {
+    with_code(ServerError::new(message, None), code)
+}
+
 fn with_code(mut error: ServerError, value: &str) -> ServerError {
     if !has_code(&error) {
         error
