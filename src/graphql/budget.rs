@@ -283,20 +283,18 @@ fn unprovided_required_variable(
         })
 }
 
-/// Counts bytes written, failing once past `limit`.
-struct ByteCounter {
-    written: u64,
-    limit: u64,
+/// A buffer that refuses to grow past `limit` bytes.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
 }
 
-impl std::io::Write for ByteCounter {
+impl std::io::Write for CappedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.written = self
-            .written
-            .saturating_add(u64::try_from(buf.len()).unwrap_or(u64::MAX));
-        if self.written > self.limit {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
             return Err(std::io::Error::other("over the response budget"));
         }
+        self.bytes.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -305,11 +303,15 @@ impl std::io::Write for ByteCounter {
     }
 }
 
-/// The serialised size of `response`, or `None` past `limit`.
-fn response_size(response: &Response, limit: u64) -> Option<u64> {
-    let mut counter = ByteCounter { written: 0, limit };
-    serde_json::to_writer(&mut counter, response).ok()?;
-    Some(counter.written)
+/// `response` in JSON, or `None` past `limit` bytes (serialisation stops
+/// there).
+fn serialize_within(response: &Response, limit: u64) -> Option<Vec<u8>> {
+    let mut buffer = CappedBuffer {
+        bytes: Vec::with_capacity(4096),
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    serde_json::to_writer(&mut buffer, response).ok()?;
+    Some(buffer.bytes)
 }
 
 impl DocumentBudget {
@@ -344,29 +346,34 @@ impl DocumentBudget {
         Ok(())
     }
 
-    /// Step 3: `response` if it fits in what is left of the response
-    /// budget of the request (`budget`, shared by a batch), else an error
-    /// in its place.
-    pub fn limit_response(&self, response: Response, budget: Option<&RequestBudget>) -> Response {
+    /// Step 3: `response` in JSON, serialised once, if it fits in what is
+    /// left of the response budget of the request (`budget`, shared by a
+    /// batch); else `None` and a refusal to answer in its place.
+    pub fn serialize(
+        &self,
+        response: &Response,
+        budget: Option<&RequestBudget>,
+    ) -> Result<Vec<u8>, Response> {
         let max = self.0.max_response_bytes;
         let spent = budget.map_or(0, |budget| budget.0.response_bytes.load(Ordering::Relaxed));
         let remaining = max.saturating_sub(spent);
-        match response_size(&response, remaining) {
-            Some(size) => {
+        match serialize_within(response, remaining) {
+            Some(body) => {
                 if let Some(budget) = budget {
+                    let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
                     budget.0.response_bytes.fetch_add(size, Ordering::Relaxed);
                 }
-                response
+                Ok(body)
             }
             None => {
                 tracing::warn!(
                     max_response_bytes = max,
                     "a GraphQL answer exceeded the response budget"
                 );
-                Response::from_errors(vec![refusal(
+                Err(Response::from_errors(vec![refusal(
                     format!("the answer is larger than the {max} bytes a response may hold"),
                     code::GRAPHQL_VALIDATION_FAILED,
-                )])
+                )]))
             }
         }
     }

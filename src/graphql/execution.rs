@@ -14,8 +14,8 @@
 //! 6. [Absent variables](super::absent_variables) are taken out of the
 //!    document.
 //! 7. The engine validates and executes the parsed document.
-//! 8. The answer must fit the response budget, and every error gets its
-//!    contract code ([`super::assign_codes`]).
+//! 8. Every error gets its contract code ([`super::assign_codes`]), and the
+//!    answer is serialised once, within the response budget.
 //!
 //! None of this is an async-graphql extension on purpose: a schema with any
 //! extension resolves every field through the extension chain, which cost
@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use async_graphql::extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, ServerResult};
+use async_graphql::{BatchRequest, Request, Response, ServerError, ServerResult};
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -73,11 +73,11 @@ impl Executor {
         &self.schema
     }
 
-    /// Runs every operation of `batch`, concurrently, answers in order.
-    pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
+    /// Runs every operation of `batch`, concurrently; answers in order.
+    pub async fn execute_batch(&self, batch: BatchRequest) -> Answers {
         match batch {
-            BatchRequest::Single(request) => BatchResponse::Single(self.execute(request).await),
-            BatchRequest::Batch(requests) => BatchResponse::Batch(
+            BatchRequest::Single(request) => Answers::Single(self.execute(request).await),
+            BatchRequest::Batch(requests) => Answers::Batch(
                 requests
                     .into_iter()
                     .map(|request| self.execute(request))
@@ -88,17 +88,22 @@ impl Executor {
         }
     }
 
-    /// Runs one operation through the checks and the engine.
-    pub async fn execute(&self, request: Request) -> Response {
+    /// Runs one operation through the checks and the engine, and
+    /// serialises its answer (once, within the response budget).
+    pub async fn execute(&self, request: Request) -> Answer {
         let budget = request_budget(&request);
         let response = match self.admit(request).await {
-            Ok(request) => {
-                let response = self.schema.execute(request).await;
-                self.budget.limit_response(response, budget.as_ref())
-            }
+            Ok(request) => self.schema.execute(request).await,
             Err(error) => Response::from_errors(vec![error]),
         };
-        assign_codes(response)
+        let response = assign_codes(response);
+        match self.budget.serialize(&response, budget.as_ref()) {
+            Ok(body) => Answer::new(&response, body),
+            Err(refusal) => {
+                let body = serde_json::to_vec(&refusal).unwrap_or_default();
+                Answer::new(&refusal, body)
+            }
+        }
     }
 
     /// Steps 1 to 6: the request, parsed and checked, ready for the engine.
@@ -169,6 +174,79 @@ impl Executor {
             .map_err(|error| with_code(ServerError::from(error), code::GRAPHQL_PARSE_FAILED))?;
         storage.set(hash, document.clone()).await;
         Ok(Some(document))
+    }
+}
+
+/// One operation's answer, in JSON, with what the HTTP layer needs to know
+/// of it.
+#[derive(Debug)]
+pub struct Answer {
+    /// The answer, serialised.
+    pub body: Vec<u8>,
+    /// The `extensions.code` of each of its errors.
+    pub error_codes: Vec<String>,
+    /// A request error: no data, and only errors that belong to no field.
+    pub request_error: bool,
+}
+
+impl Answer {
+    fn new(response: &Response, body: Vec<u8>) -> Self {
+        let error_codes = response
+            .errors
+            .iter()
+            .map(
+                |error| match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
+                    Some(async_graphql::Value::String(code)) => code.clone(),
+                    _ => code::INTERNAL_SERVER_ERROR.to_owned(),
+                },
+            )
+            .collect();
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|error| error.path.is_empty());
+        Self {
+            body,
+            error_codes,
+            request_error,
+        }
+    }
+}
+
+/// The answers to a request: one, or one per operation of a batch.
+#[derive(Debug)]
+pub enum Answers {
+    Single(Answer),
+    Batch(Vec<Answer>),
+}
+
+impl Answers {
+    /// Every answer of the request.
+    pub fn iter(&self) -> impl Iterator<Item = &Answer> {
+        let answers: &[Answer] = match self {
+            Self::Single(answer) => std::slice::from_ref(answer),
+            Self::Batch(answers) => answers,
+        };
+        answers.iter()
+    }
+
+    /// The body of the HTTP answer: the one answer, or a JSON array of them.
+    pub fn into_body(self) -> Vec<u8> {
+        match self {
+            Self::Single(answer) => answer.body,
+            Self::Batch(answers) => {
+                let length: usize = answers.iter().map(|answer| answer.body.len() + 1).sum();
+                let mut body = Vec::with_capacity(length + 2);
+                body.push(b'[');
+                for (index, answer) in answers.into_iter().enumerate() {
+                    if index > 0 {
+                        body.push(b',');
+                    }
+                    body.extend_from_slice(&answer.body);
+                }
+                body.push(b']');
+                body
+            }
+        }
     }
 }
 
