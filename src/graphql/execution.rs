@@ -5,7 +5,8 @@
 //! 2. Automatic persisted queries (Apollo's protocol): a hash alone is
 //!    looked up (`PERSISTED_QUERY_NOT_FOUND` on a miss), a hash with its
 //!    query registers it once the hash matches.
-//! 3. Parsing: `GRAPHQL_PARSE_FAILED`.
+//! 3. Parsing (`GRAPHQL_PARSE_FAILED`), or the copy of a document parsed
+//!    lately: a small cache of parsed documents, by hash.
 //! 4. The budget on the parsed document: required variables, cost, the
 //!    per-user write quota.
 //! 5. The [document rules](super::document_rules): directives per field and
@@ -37,6 +38,12 @@ use crate::graphql::budget::{DocumentBudget, request_budget};
 use crate::graphql::document_rules::DocumentRules;
 use crate::graphql::{AppSchema, absent_variables, assign_codes, refusal, with_code};
 
+/// How many parsed documents [`Executor::parse`] keeps.
+pub const PARSED_DOCUMENTS: usize = 256;
+
+/// The longest document text kept parsed, in bytes.
+pub const PARSED_DOCUMENT_BYTES: usize = 8 * 1024;
+
 /// The schema with the checks that surround it.
 #[derive(Clone)]
 pub struct Executor {
@@ -44,6 +51,8 @@ pub struct Executor {
     budget: DocumentBudget,
     rules: DocumentRules,
     persisted: Option<LruCacheStorage>,
+    /// Documents parsed lately, by the SHA-256 of their text.
+    parsed: LruCacheStorage,
     /// Names of the schema's input types (scalars, enums, input objects).
     input_types: Arc<HashSet<String>>,
 }
@@ -64,6 +73,7 @@ impl Executor {
             rules,
             persisted: NonZeroUsize::new(apq_cache_size)
                 .map(|size| LruCacheStorage::new(size.get())),
+            parsed: LruCacheStorage::new(PARSED_DOCUMENTS),
             input_types,
         }
     }
@@ -112,8 +122,7 @@ impl Executor {
         let persisted = self.persisted_document(&mut request).await?;
         let mut document = match persisted {
             Some(document) => document,
-            None => async_graphql::parser::parse_query(&request.query)
-                .map_err(|error| with_code(error.into(), code::GRAPHQL_PARSE_FAILED))?,
+            None => self.parse(&request.query).await?,
         };
         self.budget.check_document(&request, &document)?;
         self.rules.check_shape(&document)?;
@@ -123,6 +132,28 @@ impl Executor {
         });
         request.set_parsed_query(document);
         Ok(request)
+    }
+
+    /// Step 3: `query` parsed, or its copy from the cache of recently parsed
+    /// documents (a client sends the same few documents again and again,
+    /// and the parser is the costliest step of a small request). Only
+    /// documents that parse, and are at most [`PARSED_DOCUMENT_BYTES`]
+    /// long, are kept: the cache stays small however many distinct
+    /// documents arrive.
+    async fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
+        let cacheable = query.len() <= PARSED_DOCUMENT_BYTES;
+        let key = cacheable.then(|| hex::encode(Sha256::digest(query.as_bytes())));
+        if let Some(key) = &key
+            && let Some(document) = self.parsed.get(key.clone()).await
+        {
+            return Ok(document);
+        }
+        let document = async_graphql::parser::parse_query(query)
+            .map_err(|error| with_code(error.into(), code::GRAPHQL_PARSE_FAILED))?;
+        if let Some(key) = key {
+            self.parsed.set(key, document.clone()).await;
+        }
+        Ok(document)
     }
 
     /// Step 2: the document a persisted-query request stands for (`None`
