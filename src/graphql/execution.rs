@@ -29,7 +29,7 @@ use std::sync::Arc;
 use async_graphql::extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{BatchRequest, Request, Response, ServerError, ServerResult};
-use futures::stream::{FuturesOrdered, StreamExt};
+use futures::stream::{BoxStream, FuturesOrdered, StreamExt};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +37,39 @@ use crate::error::code;
 use crate::graphql::budget::{DocumentBudget, request_budget};
 use crate::graphql::document_rules::DocumentRules;
 use crate::graphql::{AppSchema, absent_variables, assign_codes, refusal, with_code};
+
+/// The same checks for every transport that takes async-graphql's
+/// executor (a subscription's stream included): nothing reaches the engine
+/// around them.
+impl async_graphql::Executor for Executor {
+    async fn execute(&self, request: Request) -> Response {
+        self.run(request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> BoxStream<'static, Response> {
+        let executor = self.clone();
+        futures::stream::once(async move {
+            let admitted = executor.admit(request).await;
+            (executor, admitted)
+        })
+        .flat_map(move |(executor, admitted)| match admitted {
+            Ok(request) => executor
+                .schema
+                .execute_stream_with_session_data(request, session_data.clone().unwrap_or_default())
+                .map(assign_codes)
+                .boxed(),
+            Err(error) => futures::stream::once(futures::future::ready(assign_codes(
+                Response::from_errors(vec![error]),
+            )))
+            .boxed(),
+        })
+        .boxed()
+    }
+}
 
 /// How many parsed documents [`Executor::parse`] keeps.
 pub const PARSED_DOCUMENTS: usize = 256;
@@ -83,14 +116,15 @@ impl Executor {
         &self.schema
     }
 
-    /// Runs every operation of `batch`, concurrently; answers in order.
-    pub async fn execute_batch(&self, batch: BatchRequest) -> Answers {
+    /// Runs every operation of `batch`, concurrently; answers in order,
+    /// serialised.
+    pub async fn answer_batch(&self, batch: BatchRequest) -> Answers {
         match batch {
-            BatchRequest::Single(request) => Answers::Single(self.execute(request).await),
+            BatchRequest::Single(request) => Answers::Single(self.answer(request).await),
             BatchRequest::Batch(requests) => Answers::Batch(
                 requests
                     .into_iter()
-                    .map(|request| self.execute(request))
+                    .map(|request| self.answer(request))
                     .collect::<FuturesOrdered<_>>()
                     .collect()
                     .await,
@@ -100,13 +134,9 @@ impl Executor {
 
     /// Runs one operation through the checks and the engine, and
     /// serialises its answer (once, within the response budget).
-    pub async fn execute(&self, request: Request) -> Answer {
+    pub async fn answer(&self, request: Request) -> Answer {
         let budget = request_budget(&request);
-        let response = match self.admit(request).await {
-            Ok(request) => self.schema.execute(request).await,
-            Err(error) => Response::from_errors(vec![error]),
-        };
-        let response = assign_codes(response);
+        let response = self.run(request).await;
         match self.budget.serialize(&response, budget.as_ref()) {
             Ok(body) => Answer::new(&response, body),
             Err(refusal) => {
@@ -114,6 +144,16 @@ impl Executor {
                 Answer::new(&refusal, body)
             }
         }
+    }
+
+    /// Runs one operation through the checks and the engine: its response,
+    /// every error with its code.
+    async fn run(&self, request: Request) -> Response {
+        let response = match self.admit(request).await {
+            Ok(request) => self.schema.execute(request).await,
+            Err(error) => Response::from_errors(vec![error]),
+        };
+        assign_codes(response)
     }
 
     /// Steps 1 to 6: the request, parsed and checked, ready for the engine.

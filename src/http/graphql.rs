@@ -256,7 +256,7 @@ async fn execute(
         quota.as_ref(),
     );
     let timeout = state.app.config.http.request_timeout;
-    let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
+    let executed = tokio::time::timeout(timeout, state.schema.answer_batch(batch)).await;
     let label = label.resolve();
     tracing::Span::current().record("operation", label.0.as_str());
     let mut response = match executed {
