@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Request, Response, ServerResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, Variables};
 use async_graphql_value::ConstValue;
 
 use crate::error::code;
@@ -348,12 +348,12 @@ impl DocumentBudget {
 
     /// Step 3: `response` in JSON, serialised once, if it fits in what is
     /// left of the response budget of the request (`budget`, shared by a
-    /// batch); else `None` and a refusal to answer in its place.
+    /// batch); else the refusal to answer in its place.
     pub fn serialize(
         &self,
         response: &Response,
         budget: Option<&RequestBudget>,
-    ) -> Result<Vec<u8>, Response> {
+    ) -> Result<Vec<u8>, ServerError> {
         let max = self.0.max_response_bytes;
         let spent = budget.map_or(0, |budget| budget.0.response_bytes.load(Ordering::Relaxed));
         let remaining = max.saturating_sub(spent);
@@ -370,10 +370,10 @@ impl DocumentBudget {
                     max_response_bytes = max,
                     "a GraphQL answer exceeded the response budget"
                 );
-                Err(Response::from_errors(vec![refusal(
+                Err(refusal(
                     format!("the answer is larger than the {max} bytes a response may hold"),
                     code::GRAPHQL_VALIDATION_FAILED,
-                )]))
+                ))
             }
         }
     }

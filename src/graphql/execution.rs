@@ -139,7 +139,8 @@ impl Executor {
         let response = self.run(request).await;
         match self.budget.serialize(&response, budget.as_ref()) {
             Ok(body) => Answer::new(&response, body),
-            Err(refusal) => {
+            Err(error) => {
+                let refusal = Response::from_errors(vec![error]);
                 let body = serde_json::to_vec(&refusal).unwrap_or_default();
                 Answer::new(&refusal, body)
             }
