@@ -21,6 +21,7 @@ mod migrations;
 mod observability;
 mod outbound;
 mod privacy;
+mod rest;
 mod schema_sdl;
 mod search;
 mod tokens;
