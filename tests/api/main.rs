@@ -16,6 +16,7 @@ mod hostile;
 mod hot_reads;
 mod http;
 mod jwks;
+mod legacy_import;
 mod limits;
 mod migrations;
 mod observability;
