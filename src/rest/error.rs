@@ -37,8 +37,9 @@ pub struct ValidationIssue {
     pub loc: Vec<LocItem>,
     /// Why.
     pub msg: String,
-    /// The kind of failure: `missing`, `json_invalid`, `type_error` or
-    /// `value_error`.
+    /// The kind of failure: `missing`, `json_invalid`,
+    /// `model_attributes_type` (a body that is not an object),
+    /// `type_error` (a JSON type) or `value_error` (a rule).
     #[serde(rename = "type")]
     pub kind: String,
 }

@@ -49,6 +49,23 @@ impl FromRequestParts<HttpState> for Caller {
     }
 }
 
+/// A caller who must be authenticated: anonymous is 401 before the body
+/// is read (as FastAPI resolves its security dependency before the body).
+pub struct Authenticated(pub Caller);
+
+impl FromRequestParts<HttpState> for Authenticated {
+    type Rejection = RestError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.user()?;
+        Ok(Self(caller))
+    }
+}
+
 impl Caller {
     /// The authenticated user; 401 for an anonymous caller.
     pub fn user(&self) -> Result<&AuthenticatedUser, RestError> {

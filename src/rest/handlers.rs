@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::http::state::HttpState;
 use crate::rest::error::{HttpError, LocItem, RestError, Source};
-use crate::rest::execute::{Body, Caller, QueryParams, shape};
+use crate::rest::execute::{Authenticated, Body, Caller, QueryParams, shape};
 use crate::rest::models::{
     Badge, BadgeCreate, Goal, GoalCreate, GoalFilter, GoalUpdate, Preferences, PreferencesUpdate,
     Profile, ProfileUpdate, SearchPage, SearchParams, Stats, ToGraphql, User,
@@ -120,7 +120,7 @@ fn user_list<T: DeserializeOwned>(data: Value, list: &str) -> Result<Vec<T>, Res
 )]
 pub async fn get_me(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<User>, RestError> {
     me(&state, &caller).await.map(Json)
 }
@@ -133,7 +133,7 @@ pub async fn get_me(
 )]
 pub async fn get_me_v1(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<User>, RestError> {
     me(&state, &caller).await.map(Json)
 }
@@ -155,7 +155,7 @@ async fn me(state: &HttpState, caller: &Caller) -> Result<User, RestError> {
 /// public card only): `GraphQL: query { user(authUserId: $id) { ... } }`.
 #[utoipa::path(
     get, path = "/users/{user_id}", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id")),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)),
     responses(
         (status = 200, description = "The user", body = User),
         (status = 404, description = "The service does not know this user", body = HttpError),
@@ -186,7 +186,7 @@ pub async fn get_user(
 /// `GraphQL: mutation { updateProfile(authUserId: $id, input: $input) { ... } }`.
 #[utoipa::path(
     put, path = "/users/{user_id}", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id")),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)),
     request_body = ProfileUpdate,
     responses(
         (status = 200, description = "The changed user", body = User),
@@ -196,7 +196,7 @@ pub async fn get_user(
 )]
 pub async fn put_user(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathParams(user_id): PathParams<String>,
     Body(body): Body<ProfileUpdate>,
 ) -> Result<Json<User>, RestError> {
@@ -230,7 +230,7 @@ async fn update_profile<T: DeserializeOwned>(
 /// others): `GraphQL: query { user(authUserId: $id) { badges { ... } } }`.
 #[utoipa::path(
     get, path = "/users/{user_id}/badges", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id")),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)),
     responses(
         (status = 200, description = "The badges", body = Vec<Badge>),
         (status = 404, description = "The service does not know this user", body = HttpError),
@@ -260,7 +260,7 @@ pub async fn list_badges(
 /// Awards a badge: `GraphQL: mutation { createBadge(authUserId: $id, input: $input) { ... } }`.
 #[utoipa::path(
     post, path = "/users/{user_id}/badges", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id")),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)),
     request_body = BadgeCreate,
     responses(
         (status = 201, description = "The badge", body = Badge),
@@ -270,7 +270,7 @@ pub async fn list_badges(
 )]
 pub async fn create_badge(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathParams(user_id): PathParams<String>,
     Body(body): Body<BadgeCreate>,
 ) -> Result<Response, RestError> {
@@ -295,7 +295,7 @@ pub async fn create_badge(
 /// `GraphQL: query { user(authUserId: $id) { goals(status: $status) { ... } } }`.
 #[utoipa::path(
     get, path = "/users/{user_id}/goals", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id"), GoalFilter),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64), GoalFilter),
     responses(
         (status = 200, description = "The goals", body = Vec<Goal>),
         (status = 404, description = "The service does not know this user", body = HttpError),
@@ -326,7 +326,7 @@ pub async fn list_goals(
 /// Creates a goal: `GraphQL: mutation { createGoal(authUserId: $id, input: $input) { ... } }`.
 #[utoipa::path(
     post, path = "/users/{user_id}/goals", tag = "users",
-    params(("user_id" = String, Path, description = "The auth-service's user id")),
+    params(("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)),
     request_body = GoalCreate,
     responses(
         (status = 201, description = "The goal", body = Goal),
@@ -336,7 +336,7 @@ pub async fn list_goals(
 )]
 pub async fn create_goal(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathParams(user_id): PathParams<String>,
     Body(body): Body<GoalCreate>,
 ) -> Result<Response, RestError> {
@@ -361,8 +361,8 @@ pub async fn create_goal(
 #[utoipa::path(
     put, path = "/users/{user_id}/goals/{goal_id}", tag = "users",
     params(
-        ("user_id" = String, Path, description = "The auth-service's user id"),
-        ("goal_id" = String, Path, description = "The goal's id"),
+        ("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64),
+        ("goal_id" = String, Path, description = "The goal's id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
     ),
     request_body = GoalUpdate,
     responses(
@@ -374,7 +374,7 @@ pub async fn create_goal(
 )]
 pub async fn update_goal(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathParams(path): PathParams<GoalPath>,
     Body(body): Body<GoalUpdate>,
 ) -> Result<Json<Goal>, RestError> {
@@ -397,8 +397,8 @@ pub async fn update_goal(
 #[utoipa::path(
     delete, path = "/users/{user_id}/goals/{goal_id}", tag = "users",
     params(
-        ("user_id" = String, Path, description = "The auth-service's user id"),
-        ("goal_id" = String, Path, description = "The goal's id"),
+        ("user_id" = String, Path, description = "The auth-service's user id", pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64),
+        ("goal_id" = String, Path, description = "The goal's id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -409,7 +409,7 @@ pub async fn update_goal(
 )]
 pub async fn delete_goal(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathParams(path): PathParams<GoalPath>,
 ) -> Result<StatusCode, RestError> {
     caller
@@ -431,7 +431,7 @@ pub async fn delete_goal(
 )]
 pub async fn get_my_profile(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Profile>, RestError> {
     caller.user()?;
     let data = caller
@@ -455,7 +455,7 @@ pub async fn get_my_profile(
 )]
 pub async fn put_my_profile(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(body): Body<ProfileUpdate>,
 ) -> Result<Json<Profile>, RestError> {
     let id = caller.user()?.id.clone();
@@ -472,7 +472,7 @@ pub async fn put_my_profile(
 )]
 pub async fn get_my_preferences(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Preferences>, RestError> {
     caller.user()?;
     let data = caller
@@ -506,7 +506,7 @@ pub async fn get_my_preferences(
 )]
 pub async fn put_my_preferences(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Body(body): Body<PreferencesUpdate>,
 ) -> Result<Json<Preferences>, RestError> {
     let id = caller.user()?.id.clone();
@@ -533,7 +533,7 @@ pub async fn put_my_preferences(
 )]
 pub async fn get_my_stats(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Stats>, RestError> {
     caller.user()?;
     let data = caller
@@ -561,7 +561,7 @@ pub async fn get_my_stats(
 )]
 pub async fn upgrade(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<User>, RestError> {
     change_plan(&state, &caller, "PREMIUM").await.map(Json)
 }
@@ -575,7 +575,7 @@ pub async fn upgrade(
 )]
 pub async fn downgrade(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<User>, RestError> {
     change_plan(&state, &caller, "FREE").await.map(Json)
 }
@@ -611,7 +611,7 @@ async fn change_plan(state: &HttpState, caller: &Caller, plan: &str) -> Result<U
 )]
 pub async fn search(
     State(state): State<HttpState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     QueryParams(params): QueryParams<SearchParams>,
 ) -> Result<Json<SearchPage>, RestError> {
     let data = caller

@@ -219,6 +219,30 @@ fn option_text(object: &mut Map<String, Value>, name: &str, value: &Option<Strin
     }
 }
 
+/// An integer, which JSON may also write as an integral float (`3.0`), as
+/// JSON Schema's `integer` and pydantic allow; anything else, or beyond
+/// 32 bits, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonInt(pub i32);
+
+impl<'de> Deserialize<'de> for JsonInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        let integral = number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|value| value.fract() == 0.0 && value.abs() < 1e15)
+                .map(|value| value as i64)
+        });
+        integral
+            .and_then(|value| i32::try_from(value).ok())
+            .map(JsonInt)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("expected a 32-bit integer, got {number}"))
+            })
+    }
+}
+
 /// A REST body turned into the GraphQL input object it stands for.
 pub trait ToGraphql {
     fn to_graphql(&self) -> Value;
@@ -229,31 +253,31 @@ pub trait ToGraphql {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ProfileUpdate {
     /// At most 100 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     #[serde(default)]
     pub display_name: Patch<String>,
     /// At most 2000 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     #[serde(default)]
     pub bio: Patch<String>,
     /// At most 50, each 1 to 50 characters; duplicates dropped regardless of case.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 50)]
     #[serde(default)]
     pub skills: Patch<Vec<String>>,
     /// At most 200 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     #[serde(default)]
     pub headline: Patch<String>,
     /// At most 100 characters.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     #[serde(default)]
     pub location: Patch<String>,
     /// Absolute http(s) URL.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048)]
     #[serde(default)]
     pub website_url: Patch<String>,
     /// Absolute http(s) URL.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048)]
     #[serde(default)]
     pub avatar_url: Patch<String>,
 }
@@ -278,21 +302,21 @@ impl ToGraphql for ProfileUpdate {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PreferencesUpdate {
     /// Cannot be null.
-    #[schema(value_type = Option<ProfileVisibility>)]
+    #[schema(value_type = ProfileVisibility)]
     #[serde(default)]
     pub profile_visibility: Patch<ProfileVisibility>,
     /// Cannot be null.
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     #[serde(default)]
     pub email_notifications: Patch<bool>,
-    /// An IANA time zone name; cannot be null.
-    #[schema(value_type = Option<String>)]
+    /// An IANA time zone name such as `Europe/Paris`; cannot be null.
+    #[schema(value_type = String, min_length = 1, example = "Europe/Paris")]
     #[serde(default)]
     pub timezone: Patch<String>,
     /// 1 to 50; null clears it.
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 50)]
     #[serde(default)]
-    pub weekly_goal_target: Patch<i32>,
+    pub weekly_goal_target: Patch<JsonInt>,
 }
 
 impl ToGraphql for PreferencesUpdate {
@@ -307,7 +331,7 @@ impl ToGraphql for PreferencesUpdate {
         self.timezone.put(&mut input, "timezone", text);
         self.weekly_goal_target
             .put(&mut input, "weeklyGoalTarget", |target| {
-                Value::from(*target)
+                Value::from(target.0)
             });
         Value::Object(input)
     }
@@ -316,11 +340,14 @@ impl ToGraphql for PreferencesUpdate {
 /// A badge to award.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BadgeCreate {
-    /// 1 to 100 characters.
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// At most 500 characters.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Absolute http(s) URL.
+    #[schema(max_length = 2048)]
     pub icon_url: Option<String>,
     /// RFC 3339; now when absent; not in the future.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -346,9 +373,11 @@ impl ToGraphql for BadgeCreate {
 /// A learning goal to create.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GoalCreate {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     /// At most 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Default `in-progress`.
     pub status: Option<GoalStatus>,
@@ -372,22 +401,22 @@ impl ToGraphql for GoalCreate {
 /// Changes to a goal: absent fields stay.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct GoalUpdate {
-    /// 1 to 200 characters; cannot be null.
-    #[schema(value_type = Option<String>)]
+    /// 1 to 200 characters, not blank; cannot be null.
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"\S")]
     #[serde(default)]
     pub title: Patch<String>,
     /// At most 2000 characters; null clears it.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     #[serde(default)]
     pub description: Patch<String>,
     /// Cannot be null.
-    #[schema(value_type = Option<GoalStatus>)]
+    #[schema(value_type = GoalStatus)]
     #[serde(default)]
     pub status: Patch<GoalStatus>,
     /// A corrected streak, >= 0; cannot be null.
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = i32, minimum = 0)]
     #[serde(default)]
-    pub streak_count: Patch<i32>,
+    pub streak_count: Patch<JsonInt>,
 }
 
 impl ToGraphql for GoalUpdate {
@@ -399,7 +428,7 @@ impl ToGraphql for GoalUpdate {
             Value::String(status.graphql().to_owned())
         });
         self.streak_count
-            .put(&mut input, "streakCount", |count| Value::from(*count));
+            .put(&mut input, "streakCount", |count| Value::from(count.0));
         Value::Object(input)
     }
 }
@@ -416,8 +445,14 @@ pub struct GoalFilter {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The search term, 1 to 100 characters: a case-insensitive substring
-    /// of the username, display name or a skill.
+    /// The search term, 1 to 100 characters, not blank, without control
+    /// characters: a case-insensitive substring of the username, display
+    /// name or a skill.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub q: String,
     /// Page size, 0 to 50 (default 20).
     #[param(minimum = 0, maximum = 50)]
@@ -442,7 +477,7 @@ mod tests {
             json!({ "bio": null, "displayName": "Ada" })
         );
         let goal: GoalUpdate =
-            serde_json::from_value(json!({ "status": "completed", "streak_count": 3 })).unwrap();
+            serde_json::from_value(json!({ "status": "completed", "streak_count": 3.0 })).unwrap();
         assert_eq!(
             goal.to_graphql(),
             json!({ "status": "COMPLETED", "streakCount": 3 })

@@ -45,6 +45,16 @@ async fn raw(
     app.request(request).await
 }
 
+async fn raw_anonymous(app: &TestApp, method: &str, uri: &str, body: &'static str) -> TestResponse {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    app.request(request).await
+}
+
 /// The first 422 issue's `loc` and `type`.
 fn issue(response: &TestResponse) -> (Value, Value) {
     assert_eq!(
@@ -388,14 +398,58 @@ async fn invalid_input_is_422_with_the_field_and_writes_nothing() {
     let (loc, _) = issue(&rest(&app, "GET", &format!("/users/{long_id}"), None, Value::Null).await);
     assert_eq!(loc, json!(["path", "user_id"]));
 
+    assert_eq!(activity_count(&app).await, 0, "nothing was written");
+    assert_eq!(app.count("SELECT count(*) AS n FROM profiles").await, 0);
+
+    // Numbers: integral floats are integers (as in JSON Schema), others not.
+    let goal = app.create_goal("v", "Numbers").await;
+    let uri = format!("/users/v/goals/{goal}");
+    let ok = rest(
+        &app,
+        "PUT",
+        &uri,
+        Some(&token),
+        json!({ "streak_count": 2.0 }),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["streak_count"], 2);
+    for bad in [json!(2.5), json!(1e10), json!(-1), json!("2")] {
+        let (loc, _) = issue(
+            &rest(
+                &app,
+                "PUT",
+                &uri,
+                Some(&token),
+                json!({ "streak_count": bad }),
+            )
+            .await,
+        );
+        assert_eq!(loc, json!(["body", "streak_count"]), "{bad}");
+    }
+    let (loc, _) = issue(&rest(&app, "PUT", &uri, Some(&token), json!({ "title": null })).await);
+    assert_eq!(loc, json!(["body", "title"]), "title cannot be null");
+    // Authentication comes before the body, as FastAPI's security dependency.
+    let anonymous = raw_anonymous(&app, "POST", "/users/v/goals", "{not json").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let before_limit = activity_count(&app).await;
+
     // Over the body limit: 413, before parsing.
     let huge = json!({ "bio": "x".repeat(2 * 1024 * 1024) });
     let too_large = put(huge).await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(too_large.body["detail"].is_string());
 
-    assert_eq!(activity_count(&app).await, 0, "nothing was written");
-    assert_eq!(app.count("SELECT count(*) AS n FROM profiles").await, 0);
+    assert_eq!(
+        activity_count(&app).await,
+        before_limit,
+        "nothing was written by a refused request"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM profiles WHERE bio IS NOT NULL")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
