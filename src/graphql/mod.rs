@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod lexer_guard;
 pub mod loaders;
 pub mod mutation;
+pub mod pages;
 pub mod query;
 pub mod search;
 pub mod types;

@@ -31,6 +31,7 @@ use crate::error::{AppError, code};
 use crate::graphql::Loaders;
 use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
+use crate::graphql::pages::PageLoaders;
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
 use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
@@ -343,6 +344,7 @@ fn prepare(
         let mut request = request
             .data(viewer.clone())
             .data(Loaders::new(pool, delay))
+            .data(PageLoaders::new(pool, delay))
             .data(slot.clone())
             .data(budget.clone());
         if let Some(quota) = quota {

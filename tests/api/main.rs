@@ -6,6 +6,7 @@ mod batching;
 mod caps;
 mod checkins;
 mod columns;
+mod connections;
 mod events;
 mod federation;
 mod graphql_http;
