@@ -12,6 +12,8 @@
 //! - [`auth`]: token verification and the [`auth::Viewer`] a request acts as;
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
 //! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
+//! - [`live`]: live updates: committed changes heard from PostgreSQL
+//!   (`LISTEN`), fanned out to this process's subscribers;
 //! - [`app`]: [`app::AppState`], what a request needs;
 //! - [`service`]: the write layer: one unit of work (one transaction) per
 //!   change, and user provisioning;
@@ -33,6 +35,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod router;
 pub mod schema;
 pub mod server;
@@ -55,6 +58,10 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
     auth::check_production(&config)?;
     let verifier = TokenVerifier::from_config(&config.auth, &config.effective_secret())?;
     let auth_service = AuthServiceClient::new(AuthServiceSettings::from_config(&config.auth))?;
+    let live = live::LiveHub::new(
+        config.database.database_url.clone(),
+        config.subscriptions.subscription_buffer,
+    );
     Ok(AppState::new(AppStateInner {
         config,
         db,
@@ -62,6 +69,7 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         clock,
         auth_service,
         consumer: events::ConsumerStatus::default(),
+        live,
     }))
 }
 

@@ -11,6 +11,7 @@
 //! - [`http`]: CORS, GraphiQL, body and GraphQL limits, timeouts, rate
 //!   limits, router-only mode, CSRF, APQ, metrics;
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
+//! - [`subscriptions`]: `SUBSCRIPTIONS_ENABLED`, `SUBSCRIPTION_*`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
 //!
@@ -48,11 +49,13 @@ pub mod auth;
 pub mod database;
 pub mod events;
 pub mod http;
+pub mod subscriptions;
 
 pub use auth::AuthConfig;
 pub use database::DatabaseConfig;
 pub use events::EventsConfig;
 pub use http::HttpConfig;
+pub use subscriptions::SubscriptionConfig;
 
 /// The secret used when none is configured outside production. Public on
 /// purpose: it only ever signs development tokens.
@@ -165,6 +168,8 @@ pub struct Config {
     pub http: HttpConfig,
     #[command(flatten)]
     pub events: EventsConfig,
+    #[command(flatten)]
+    pub subscriptions: SubscriptionConfig,
 
     /// The broker (its section is [`events`]).
     #[arg(

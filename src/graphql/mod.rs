@@ -14,6 +14,7 @@ pub mod mutation;
 pub mod pages;
 pub mod query;
 pub mod search;
+pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
@@ -26,8 +27,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder, ServerError,
-    ServerResult, ValidationResult, Variables,
+    Context, MergedObject, Response, Schema, SchemaBuilder, ServerError, ServerResult,
+    ValidationResult, Variables,
 };
 
 use crate::app::AppState;
@@ -41,7 +42,7 @@ pub use loaders::Loaders;
 pub struct Query(query::UserQuery, search::SearchQuery);
 
 /// The schema type.
-pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, mutation::Mutation, subscription::Subscription>;
 
 /// Limits a schema is built with.
 #[derive(Debug, Clone, Copy)]
@@ -70,11 +71,11 @@ pub struct SchemaLimits {
 }
 
 /// The schema without data, for `export-schema` and the SDL test.
-pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .enable_federation()
     .extension(ErrorCodes)

@@ -397,12 +397,14 @@ fn respond(media: ResponseMedia, response: &BatchResponse) -> Response {
     }
 }
 
-/// `GET /graphiql`: the playground, pointed at `/graphql`. Its requests
+/// `GET /graphiql`: the playground, pointed at `/graphql` (subscriptions
+/// over WebSocket on the same path). Its requests
 /// carry `Apollo-Require-Preflight`, so CSRF prevention lets them through.
 pub async fn graphiql_page() -> Html<String> {
     Html(
         async_graphql::http::GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
             .header("Apollo-Require-Preflight", "true")
             .title("user-service")
             .finish(),

@@ -24,6 +24,7 @@ mod outbound;
 mod privacy;
 mod schema_sdl;
 mod search;
+mod subscriptions;
 mod tokens;
 mod tracker;
 mod users;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
+use crate::auth::Viewer;
 use crate::db::auth_users::UserRecord;
 use crate::db::badges::BadgeRow;
 use crate::db::goals::GoalRow;
@@ -66,19 +67,35 @@ pub struct User {
 impl User {
     /// A user as `ctx`'s viewer may see them.
     pub fn new(ctx: &Context<'_>, id: AuthUserId, record: Option<Arc<UserRecord>>) -> Self {
+        Self::seen_by(ctx.viewer(), id, record, ctx.app().clock.now())
+    }
+
+    /// A user as `viewer` may see them; `now` stands as `createdAt` of a
+    /// user not met yet. For use outside a resolver (subscriptions).
+    pub fn seen_by(
+        viewer: &Viewer,
+        id: AuthUserId,
+        record: Option<Arc<UserRecord>>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let visibility = record
             .as_ref()
             .map_or_else(ProfileVisibility::default, |record| {
                 record.profile.profile_visibility
             });
-        let access = Access::of(ctx.viewer().acts_for(id.as_str()), visibility);
+        let access = Access::of(viewer.acts_for(id.as_str()), visibility);
         Self {
             id,
             loaded: Arc::default(),
             record,
             access,
-            now: ctx.app().clock.now(),
+            now,
         }
+    }
+
+    /// How much of this user the viewer sees.
+    pub fn access(&self) -> Access {
+        self.access
     }
 
     /// `id` as stored (through the request's users loader), as the viewer
