@@ -22,6 +22,7 @@ mod migrations;
 mod observability;
 mod outbound;
 mod privacy;
+mod replicas;
 mod schema_sdl;
 mod search;
 mod subscriptions;
