@@ -1,7 +1,14 @@
-//! Live updates across replicas: two service processes on one database
-//! (this test process, and the `user-service` binary started beside it).
+//! Live updates across replicas: two service processes on one database.
 //! A change made through one is delivered to a subscriber of the other;
 //! a change whose transaction rolls back is delivered to nobody.
+//!
+//! The second process is this test binary run again (with `--ignored
+//! --exact replicas::replica_process`): it builds the state, router and
+//! server exactly as `user-service serve` does (`build_state`,
+//! `router::router`, `server::serve_on`) from environment variables. (Not
+//! the `user-service` binary itself: with a target directory shared by
+//! several checkouts, `CARGO_BIN_EXE_user-service` may be another
+//! checkout's build, while this binary is always this one.)
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -9,6 +16,7 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::helpers::{
     Received, ServedApp, TEST_SECRET, TRANSPORT_WS, TestApp, WsClient, http_client,
@@ -16,54 +24,87 @@ use crate::helpers::{
 
 const SECOND: Duration = Duration::from_secs(1);
 
-/// The `user-service` binary serving on a loopback port, killed on drop.
+/// Set in the second process: the database it serves.
+const REPLICA_DATABASE: &str = "USER_SERVICE_TEST_REPLICA";
+
+/// The second service process, serving on a loopback port until its stdin
+/// closes (it is killed on drop).
 struct Replica {
     _child: tokio::process::Child,
     addr: SocketAddr,
 }
 
 async fn start_replica(app: &TestApp) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_user-service"))
-        .arg("serve")
+    let mut child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--ignored",
+            "--exact",
+            "replicas::replica_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(REPLICA_DATABASE, "1")
         .env("APP_ENV", "test")
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
         .env("DATABASE_URL", &app.db.url)
-        .env("DATABASE_CREATE", "false")
-        .env("RUN_MIGRATIONS", "false")
         .env("DATABASE_POOL_SIZE", "0")
         .env("DATABASE_MAX_OVERFLOW", "4")
         .env("JWT_SECRET", TEST_SECRET)
         .env("AUTH_SERVICE_URL", app.auth_service.uri())
         .env("CONSUMER_ENABLED", "false")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .expect("start the user-service binary");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let client = http_client();
-    for _ in 0..300 {
-        let healthy = client
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok_and(|response| response.status().is_success());
-        if healthy {
-            return Replica {
-                _child: child,
-                addr,
-            };
+        .expect("start the second process");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read the replica's output") {
+            // libtest prints `test replicas::replica_process ... ` first.
+            if let Some((_, addr)) = line.split_once("REPLICA_ADDR=") {
+                return addr.trim().parse::<SocketAddr>().expect("an address");
+            }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        panic!("the replica exited before serving");
+    })
+    .await
+    .expect("the replica serves within a minute");
+    // Keep draining its output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Replica {
+        _child: child,
+        addr,
     }
-    panic!("the replica did not become healthy");
+}
+
+/// The second process (see the module doc): does nothing unless started
+/// by [`start_replica`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the second process of the cross-replica test; started by it"]
+async fn replica_process() {
+    if std::env::var_os(REPLICA_DATABASE).is_none() {
+        return;
+    }
+    // Read from the environment, as `user-service serve` reads it.
+    let config = user_service::config::Config::defaults();
+    let database = user_service::db::Database::pool(&config.database)
+        .await
+        .expect("pool");
+    let state =
+        user_service::build_state(config, database, user_service::system_clock()).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    println!("REPLICA_ADDR={}", listener.local_addr().expect("address"));
+    let stop = async {
+        // Until the parent closes our stdin (or dies).
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    };
+    user_service::server::serve_on(listener, user_service::router::router(state), stop)
+        .await
+        .expect("serve");
 }
 
 async fn create_goal_at(addr: SocketAddr, token: &str, title: &str) {
