@@ -18,7 +18,9 @@
 //! - **Expiry**: the connection closes (`4401`) when its token expires.
 //! - **Connections** per token subject and per client address are capped
 //!   (`4429` / HTTP 429); **subscriptions** per connection are capped (the
-//!   extra one gets an error).
+//!   extra one gets an error); each operation started takes one request
+//!   from the `/graphql` rate limits (address and user), and a connection
+//!   over them is closed (`4429`).
 //! - **Timeouts**: `connection_init` must arrive in time (`4408`); the
 //!   server pings, and a client silent for the idle timeout (no frame at
 //!   all, pongs included) is closed (`4408`).
@@ -27,6 +29,7 @@
 //!   ([`crate::live`]), drops the connection (`4008`); nothing queues
 //!   without bound.
 
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -132,7 +135,7 @@ pub async fn graphql_get_or_subscribe(
         .max_message_size(state.app.config.http.max_body_bytes)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("subscription_connections").increment(1.0);
-            serve(state, socket, protocol).await;
+            serve(state, socket, protocol, address).await;
             metrics::gauge!("subscription_connections").decrement(1.0);
             drop(address_slot);
         })
@@ -181,6 +184,7 @@ async fn connection_init(
     payload: serde_json::Value,
     control: ConnectionControl,
     refused: Refusal,
+    subject: Subject,
     session: tokio::sync::oneshot::Sender<Session>,
 ) -> async_graphql::Result<Data> {
     let refuse = |code: u16, reason: &str| {
@@ -220,6 +224,9 @@ async fn connection_init(
             ));
         };
         data.insert(UserSlot(Arc::new(slot)));
+        if let Ok(mut subject) = subject.lock() {
+            *subject = Some(user.id.as_str().to_owned());
+        }
     }
     let expires_at = viewer
         .user()
@@ -238,12 +245,52 @@ async fn connection_init(
     Ok(data)
 }
 
+/// The token subject of a connection, once `connection_init` settled it.
+type Subject = Arc<Mutex<Option<String>>>;
+
+/// The request quotas of `/graphql` applied to the operations a connection
+/// starts: each `subscribe` (`start` in the legacy protocol) takes one
+/// request from the client address's quota and, when signed in, from the
+/// user's. Over quota, the connection is closed (`4429`).
+struct Quota {
+    state: HttpState,
+    address: IpAddr,
+    subject: Subject,
+    refused: Refusal,
+}
+
+impl Quota {
+    fn admits(&self, frame: &[u8]) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Kind<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<&'a str>,
+        }
+        let starts = serde_json::from_slice::<Kind<'_>>(frame)
+            .is_ok_and(|message| matches!(message.kind, Some("subscribe" | "start")));
+        if !starts {
+            return true;
+        }
+        let limits = &self.state.rate_limits;
+        let subject = self.subject.lock().ok().and_then(|subject| subject.clone());
+        let allowed = limits.check_ip(self.address).is_ok()
+            && subject.is_none_or(|subject| limits.check_user(&subject).is_ok());
+        if !allowed {
+            metrics::counter!("rate_limited_total", "limiter" => "subscriptions").increment(1);
+            if let Ok(mut refused) = self.refused.lock() {
+                *refused = Some((close::TOO_MANY, "Too many operations: slow down".to_owned()));
+            }
+        }
+        allowed
+    }
+}
+
 /// The per-user count a connection holds, kept in its data.
 #[derive(Clone)]
 struct UserSlot(#[allow(dead_code)] Arc<ConnectionSlot>);
 
 /// Serves one upgraded connection until it closes or is closed.
-async fn serve(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols) {
+async fn serve(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols, address: IpAddr) {
     let config = state.app.config.subscriptions.clone();
     let (mut sink, mut source) = socket.split();
     let control = ConnectionControl::default();
@@ -252,10 +299,18 @@ async fn serve(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols
     let last_heard = Arc::new(Mutex::new(Instant::now()));
 
     let heard = last_heard.clone();
-    let input = async_stream_input(&mut source, heard);
+    let subject: Subject = Arc::default();
+    let quota = Quota {
+        state: state.clone(),
+        address,
+        subject: subject.clone(),
+        refused: refused.clone(),
+    };
+    let input = async_stream_input(&mut source, heard)
+        .take_while(move |frame| std::future::ready(quota.admits(frame)));
     let on_init = {
         let (state, control, refused) = (state.clone(), control.clone(), refused.clone());
-        move |payload| connection_init(state, payload, control, refused, session_tx)
+        move |payload| connection_init(state, payload, control, refused, subject, session_tx)
     };
     let mut messages = std::pin::pin!(
         async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)

@@ -480,3 +480,36 @@ async fn a_client_that_does_not_read_is_dropped_and_its_memory_released() {
     );
     drop(slow);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_messages_count_against_the_request_rate_limits() {
+    let (app, server) = serve(|config| {
+        config.http.rate_limit_per_ip = 1000;
+        config.http.rate_limit_per_user = 3;
+    })
+    .await;
+    let mut ws = WsClient::connect(server.addr, TRANSPORT_WS)
+        .await
+        .expect("upgrade");
+    ws.init_with_token(&app.token("ada")).await;
+    // Subscribe and complete over and over: each start is one request.
+    for id in 0..3 {
+        ws.subscribe(
+            &id.to_string(),
+            "subscription { myActivity { kind } }",
+            json!({}),
+        )
+        .await;
+        ws.send_json(json!({ "id": id.to_string(), "type": "complete" }))
+            .await;
+    }
+    ws.subscribe("3", "subscription { myActivity { kind } }", json!({}))
+        .await;
+    loop {
+        match ws.next(5 * SECOND).await {
+            Received::Closed(Some(4429)) => break,
+            Received::Json(_) => continue,
+            other => panic!("expected close 4429, got {other:?}"),
+        }
+    }
+}
