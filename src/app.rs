@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::{Database, PooledConnection};
 use crate::error::AppResult;
 use crate::events::ConsumerStatus;
+use crate::persisted::TrustedDocuments;
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct AppStateInner {
     pub auth_service: AuthServiceClient,
     /// Set by the event consumer running in this process, if any.
     pub consumer: ConsumerStatus,
+    /// The trusted-document manifest (empty with `TRUSTED_DOCUMENTS=off`).
+    pub trusted_documents: Arc<TrustedDocuments>,
 }
 
 impl Deref for AppState {

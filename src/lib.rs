@@ -8,6 +8,7 @@
 //! - [`domain`], [`clock`], [`error`], [`config`], [`telemetry`], [`streak`]:
 //!   the shared pieces (the typed configuration comes from the environment,
 //!   `.env` and flags);
+//! - [`persisted`]: the trusted-document manifest and the APQ store;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`auth`]: token verification and the [`auth::Viewer`] a request acts as;
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
@@ -33,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod persisted;
 pub mod router;
 pub mod schema;
 pub mod server;
@@ -55,6 +57,10 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
     auth::check_production(&config)?;
     let verifier = TokenVerifier::from_config(&config.auth, &config.effective_secret())?;
     let auth_service = AuthServiceClient::new(AuthServiceSettings::from_config(&config.auth))?;
+    let trusted_documents = persisted::TrustedDocuments::load(
+        config.platform.trusted_documents,
+        config.platform.trusted_documents_manifest.as_deref(),
+    )?;
     Ok(AppState::new(AppStateInner {
         config,
         db,
@@ -62,6 +68,7 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         clock,
         auth_service,
         consumer: events::ConsumerStatus::default(),
+        trusted_documents: Arc::new(trusted_documents),
     }))
 }
 

@@ -11,6 +11,8 @@
 //! - [`http`]: CORS, GraphiQL, body and GraphQL limits, timeouts, rate
 //!   limits, router-only mode, CSRF, APQ, metrics;
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
+//! - [`platform`]: `CACHE_MAX_AGE_SECS`, `TRUSTED_DOCUMENTS*`,
+//!   `GRAPHIQL_SUBSCRIPTION_URL`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
 //!
@@ -48,11 +50,13 @@ pub mod auth;
 pub mod database;
 pub mod events;
 pub mod http;
+pub mod platform;
 
 pub use auth::AuthConfig;
 pub use database::DatabaseConfig;
 pub use events::EventsConfig;
 pub use http::HttpConfig;
+pub use platform::{PlatformConfig, TrustedDocumentsMode};
 
 /// The secret used when none is configured outside production. Public on
 /// purpose: it only ever signs development tokens.
@@ -165,6 +169,8 @@ pub struct Config {
     pub http: HttpConfig,
     #[command(flatten)]
     pub events: EventsConfig,
+    #[command(flatten)]
+    pub platform: PlatformConfig,
 
     /// The broker (its section is [`events`]).
     #[arg(

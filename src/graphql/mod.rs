@@ -11,15 +11,13 @@ pub mod inputs;
 pub mod lexer_guard;
 pub mod loaders;
 pub mod mutation;
+pub mod persisted;
 pub mod query;
 pub mod search;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
@@ -32,6 +30,7 @@ use async_graphql::{
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
+use crate::persisted::ApqStore;
 
 pub use loaders::Loaders;
 
@@ -95,7 +94,8 @@ pub fn sdl() -> String {
 /// [`budget::DocumentBudget`] takes the place of async-graphql's
 /// `limit_complexity` (which counts one per field whatever the list length,
 /// and expands fragments without memoising); it is registered before the
-/// persisted-query extension so its lexical pass runs before any parser.
+/// persisted-document extension ([`persisted`]: APQ and trusted documents)
+/// so its lexical pass runs before any parser.
 pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
     let budget = budget::BudgetLimits {
         lexical: lexer_guard::LexicalLimits {
@@ -105,7 +105,12 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
         max_cost: u64::try_from(limits.max_complexity).unwrap_or(u64::MAX),
         max_response_bytes: u64::try_from(limits.max_response_bytes).unwrap_or(u64::MAX),
     };
-    let mut builder = schema_builder()
+    let persisted = persisted::PersistedDocuments {
+        apq: std::num::NonZeroUsize::new(limits.apq_cache_size)
+            .map(|size| Arc::new(crate::persisted::MemoryApqStore::new(size)) as Arc<dyn ApqStore>),
+        trusted: Arc::clone(&state.trusted_documents),
+    };
+    schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
@@ -114,13 +119,9 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
         .extension(document_rules::DocumentRules {
             max_aliases: limits.max_aliases,
             introspection: limits.introspection,
-        });
-    if let Some(size) = std::num::NonZeroUsize::new(limits.apq_cache_size) {
-        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            size.get(),
-        )));
-    }
-    builder.finish()
+        })
+        .extension(persisted)
+        .finish()
 }
 
 /// What the resolvers read from the context.

@@ -31,7 +31,9 @@ use crate::error::{AppError, code};
 use crate::graphql::Loaders;
 use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
+use crate::graphql::persisted::TrustedBypass;
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
+use crate::http::cache;
 use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
 use crate::http::response::{
@@ -304,7 +306,13 @@ async fn execute(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
-        Ok(response) => respond(media, &response),
+        Ok(response) => {
+            let cache_control =
+                cache::cache_control(&response, &viewer, state.app.config.platform.cache_max_age);
+            let mut answer = respond(media, &response);
+            cache::apply(answer.headers_mut(), cache_control);
+            answer
+        }
     };
     response.extensions_mut().insert(label);
     response
@@ -339,9 +347,12 @@ fn prepare(
     let delay = state.app.config.http.graphql_loader_delay;
     // One cost and response budget for all operations of the request.
     let budget = RequestBudget::default();
+    // Past admission, a configured router secret was presented.
+    let bypass = TrustedBypass(state.app.config.http.router_secret.is_some() || viewer.is_admin());
     let prepare = |request: async_graphql::Request| {
         let mut request = request
             .data(viewer.clone())
+            .data(bypass)
             .data(Loaders::new(pool, delay))
             .data(slot.clone())
             .data(budget.clone());

@@ -3,6 +3,7 @@
 
 mod auth_service;
 mod batching;
+mod cache_hints;
 mod caps;
 mod checkins;
 mod columns;
@@ -25,5 +26,6 @@ mod schema_sdl;
 mod search;
 mod tokens;
 mod tracker;
+mod trusted_documents;
 mod users;
 mod validation;
