@@ -24,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
@@ -404,16 +404,4 @@ fn respond(media: ResponseMedia, response: &BatchResponse) -> Response {
             )
         }
     }
-}
-
-/// `GET /graphiql`: the playground, pointed at `/graphql`. Its requests
-/// carry `Apollo-Require-Preflight`, so CSRF prevention lets them through.
-pub async fn graphiql_page() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .header("Apollo-Require-Preflight", "true")
-            .title("user-service")
-            .finish(),
-    )
 }

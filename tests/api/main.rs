@@ -9,6 +9,7 @@ mod checkins;
 mod columns;
 mod events;
 mod federation;
+mod graphiql;
 mod graphql_http;
 mod guard;
 mod hardening;
