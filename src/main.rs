@@ -38,6 +38,12 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("database set-up failed")?;
             let state = build_state(config.clone(), database.clone(), system_clock())?;
+            if let Some(shared) = &state.shared {
+                shared
+                    .ping()
+                    .await
+                    .context("REDIS_URL: Redis does not answer")?;
+            }
             let shutdown = shutdown_token();
             let consumer = config.events.consumer_enabled.then(|| {
                 let consumer = EventConsumer::new(

@@ -42,7 +42,9 @@ pub fn router(app: AppState) -> Router {
     let state = HttpState {
         app,
         schema,
-        rate_limits: Arc::new(RateLimits::new(&config.http)),
+        rate_limits: Arc::new(
+            RateLimits::new(&config.http).shared(shared.shared.clone(), &config.http),
+        ),
         readiness: Arc::default(),
     };
 

@@ -1,17 +1,20 @@
 //! What a platform team runs the service with: HTTP cache hints, trusted
-//! documents, and GraphiQL's subscription endpoint.
+//! documents, GraphiQL's subscription endpoint and the state replicas share (Redis).
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `CACHE_MAX_AGE_SECS` | [`DEFAULT_CACHE_MAX_AGE`] | `max-age` of public, viewer-independent query answers (0: every answer is `no-store`) |
 //! | `TRUSTED_DOCUMENTS` | [`DEFAULT_TRUSTED_DOCUMENTS`] | `off`, `log` (unknown documents logged and counted) or `enforce` (only manifest documents run) |
 //! | `TRUSTED_DOCUMENTS_MANIFEST` | unset | path of the persisted-query manifest (Apollo's JSON format); required by `log` and `enforce` |
+//! | `REDIS_URL` | unset | keep rate limits and the APQ cache in Redis, shared by every replica (in this process when unset) |
+//! | `REDIS_KEY_PREFIX` | [`DEFAULT_REDIS_KEY_PREFIX`] | prefix of every Redis key the service writes |
 //! | `GRAPHIQL_SUBSCRIPTION_URL` | unset | WebSocket URL GraphiQL sends subscriptions to (default: `ws(s)://` the page's host `/graphql`) |
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use secrecy::SecretString;
 
 use super::parse_secs;
 
@@ -19,6 +22,8 @@ use super::parse_secs;
 pub const DEFAULT_CACHE_MAX_AGE: Duration = Duration::from_secs(60);
 /// `TRUSTED_DOCUMENTS`.
 pub const DEFAULT_TRUSTED_DOCUMENTS: &str = "off";
+/// `REDIS_KEY_PREFIX`.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "user-service";
 
 /// How the trusted-document manifest is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,7 +37,7 @@ pub enum TrustedDocumentsMode {
     Enforce,
 }
 
-/// Cache hints, trusted documents and GraphiQL.
+/// Cache hints, trusted documents, GraphiQL and shared state.
 #[derive(Debug, Clone, Args)]
 pub struct PlatformConfig {
     /// `max-age` of public, viewer-independent query answers (the variable
@@ -60,4 +65,10 @@ pub struct PlatformConfig {
     /// Where GraphiQL opens its WebSocket for subscriptions.
     #[arg(long, env = "GRAPHIQL_SUBSCRIPTION_URL", global = true)]
     pub graphiql_subscription_url: Option<String>,
+    /// Redis for the state replicas share (rate limits, APQ).
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key the service writes.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = DEFAULT_REDIS_KEY_PREFIX, global = true)]
+    pub redis_key_prefix: String,
 }

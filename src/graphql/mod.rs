@@ -30,7 +30,8 @@ use async_graphql::{
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
-use crate::persisted::ApqStore;
+use crate::persisted::{ApqStore, MemoryApqStore};
+use crate::shared_state::RedisApqStore;
 
 pub use loaders::Loaders;
 
@@ -106,8 +107,12 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
         max_response_bytes: u64::try_from(limits.max_response_bytes).unwrap_or(u64::MAX),
     };
     let persisted = persisted::PersistedDocuments {
-        apq: std::num::NonZeroUsize::new(limits.apq_cache_size)
-            .map(|size| Arc::new(crate::persisted::MemoryApqStore::new(size)) as Arc<dyn ApqStore>),
+        // In Redis when it is configured (shared by the replicas), else
+        // in this process.
+        apq: std::num::NonZeroUsize::new(limits.apq_cache_size).map(|size| match &state.shared {
+            Some(shared) => Arc::new(RedisApqStore(shared.clone())) as Arc<dyn ApqStore>,
+            None => Arc::new(MemoryApqStore::new(size)),
+        }),
         trusted: Arc::clone(&state.trusted_documents),
     };
     schema_builder()

@@ -240,7 +240,7 @@ async fn execute(
         Err(rejection) => return rejection.into_response(),
     };
     if let Some(user) = viewer.user()
-        && let Err(retry) = state.rate_limits.check_user(user.id.as_str())
+        && let Err(retry) = state.rate_limits.check_user(user.id.as_str()).await
     {
         return too_many_requests(media, retry, "user");
     }

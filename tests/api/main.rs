@@ -23,6 +23,7 @@ mod migrations;
 mod observability;
 mod outbound;
 mod privacy;
+mod replicas;
 mod schema_sdl;
 mod search;
 mod tokens;
