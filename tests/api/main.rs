@@ -7,6 +7,7 @@ mod cache_hints;
 mod caps;
 mod checkins;
 mod columns;
+mod docker;
 mod events;
 mod federation;
 mod graphiql;

@@ -8,7 +8,7 @@
 //! tests run as root on CI machines), so a fresh machine needs only `cargo
 //! test`. Scripts take their launch flags from `tests/browser/launch.mjs`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -21,39 +21,45 @@ pub fn ensure_chromium() -> PathBuf {
     let path = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.exists() {
-        return path;
+    ensure_debian_package(&path, "chromium");
+    path
+}
+
+/// Installs Debian's `package` with `apt-get` unless `binary` exists (one
+/// test process at a time; `apt-get update` first when the install fails).
+pub fn ensure_debian_package(binary: &Path, package: &str) {
+    if binary.exists() {
+        return;
     }
-    let _lock = FileLock::acquire(&std::env::temp_dir().join("user-service-chromium.lock"));
-    if path.exists() {
-        return path;
+    let _lock = FileLock::acquire(&std::env::temp_dir().join("user-service-apt.lock"));
+    if binary.exists() {
+        return;
     }
-    let install = |args: &[&str]| {
+    let apt = |args: &[&str]| {
         std::process::Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .is_ok_and(|status| status.success())
     };
-    let args = [
+    let install = [
         "install",
         "-y",
         "-q",
         "--no-install-recommends",
         "-o",
         "DPkg::Lock::Timeout=600",
-        "chromium",
+        package,
     ];
-    if !install(&args) {
+    if !apt(&install) {
         assert!(
-            install(&["update", "-q"]) && install(&args),
-            "Chromium is missing at {} and `apt-get install chromium` failed: \
-             the browser tests need Debian's chromium package (run as root, or set CHROMIUM)",
-            path.display()
+            apt(&["update", "-q"]) && apt(&install),
+            "{} is missing and `apt-get install {package}` failed: this test needs \
+             Debian's {package} package (run as root)",
+            binary.display()
         );
     }
-    assert!(path.exists(), "{} is still missing", path.display());
-    path
+    assert!(binary.exists(), "{} is still missing", binary.display());
 }
 
 /// Runs `tests/browser/<script>` with `env`, after installing Chromium and
