@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(config.is_production());
+            let tracing = start_tracing(&config)?;
             config.validate()?;
             let database = Database::connect(&config.database)
                 .await
@@ -72,10 +72,11 @@ async fn main() -> anyhow::Result<()> {
                 consumer.await.context("event consumer crashed")?;
             }
             refresher.await.context("username refresher crashed")?;
+            stop_tracing(tracing).await;
             served?;
         }
         Command::Consume => {
-            telemetry::init(config.is_production());
+            let tracing = start_tracing(&config)?;
             let database = Database::connect(&config.database)
                 .await
                 .context("database set-up failed")?;
@@ -85,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
                 system_clock(),
             );
             consumer.run(shutdown_token()).await;
+            stop_tracing(tracing).await;
         }
         Command::Migrate => {
             telemetry::init(config.is_production());
@@ -184,4 +186,23 @@ fn shutdown_token() -> CancellationToken {
         cancel.cancel();
     });
     token
+}
+
+/// Logging, and trace export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn start_tracing(
+    config: &user_service::config::Config,
+) -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>> {
+    let otel = telemetry::OtelSettings::from_config(&config.platform);
+    telemetry::init_with(config.is_production(), otel.as_ref())
+        .context("OTEL_EXPORTER_OTLP_ENDPOINT: the exporter cannot be built")
+}
+
+/// Exports the spans still buffered (the provider blocks while it does).
+async fn stop_tracing(provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>) {
+    if let Some(provider) = provider {
+        let stopped = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+        if !matches!(stopped, Ok(Ok(()))) {
+            eprintln!("warning: the trace exporter did not shut down cleanly: {stopped:?}");
+        }
+    }
 }

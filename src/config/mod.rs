@@ -12,7 +12,7 @@
 //!   limits, router-only mode, CSRF, APQ, metrics;
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
 //! - [`platform`]: `CACHE_MAX_AGE_SECS`, `TRUSTED_DOCUMENTS*`,
-//!   `GRAPHIQL_SUBSCRIPTION_URL`, `REDIS_*`;
+//!   `GRAPHIQL_SUBSCRIPTION_URL`, `REDIS_*`, `OTEL_*`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
 //!

@@ -115,7 +115,7 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
         }),
         trusted: Arc::clone(&state.trusted_documents),
     };
-    schema_builder()
+    let builder = schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
@@ -125,8 +125,16 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
             max_aliases: limits.max_aliases,
             introspection: limits.introspection,
         })
-        .extension(persisted)
-        .finish()
+        .extension(persisted);
+    // Spans for the operation's parse, validation and fields, only when
+    // traces are exported (otherwise they would cost on every request).
+    if crate::telemetry::enabled() {
+        builder
+            .extension(async_graphql::extensions::Tracing)
+            .finish()
+    } else {
+        builder.finish()
+    }
 }
 
 /// What the resolvers read from the context.

@@ -22,6 +22,7 @@ mod jwks;
 mod limits;
 mod migrations;
 mod observability;
+mod otel;
 mod outbound;
 mod privacy;
 mod replicas;
