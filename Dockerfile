@@ -13,9 +13,11 @@ RUN mkdir src \
     && cargo build --release --locked \
     && rm -rf src target/release/deps/user_service* target/release/user-service*
 
-# The service itself (migrations are embedded at compile time).
+# The service itself (migrations and GraphiQL's files are embedded at
+# compile time).
 COPY src ./src
 COPY migrations ./migrations
+COPY assets ./assets
 RUN cargo build --release --locked \
     && strip target/release/user-service
 

@@ -14,6 +14,8 @@ use crate::db::{Database, PooledConnection};
 use crate::error::AppResult;
 use crate::events::ConsumerStatus;
 use crate::live::LiveHub;
+use crate::persisted::TrustedDocuments;
+use crate::shared_state::SharedState;
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -30,6 +32,10 @@ pub struct AppStateInner {
     pub consumer: ConsumerStatus,
     /// Committed changes, for this process's subscriptions.
     pub live: LiveHub,
+    /// The trusted-document manifest (empty with `TRUSTED_DOCUMENTS=off`).
+    pub trusted_documents: Arc<TrustedDocuments>,
+    /// Redis, when `REDIS_URL` is set: rate limits and APQ shared by replicas.
+    pub shared: Option<SharedState>,
 }
 
 impl Deref for AppState {

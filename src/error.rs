@@ -52,6 +52,11 @@ pub mod code {
     /// Automatic persisted queries: the hash is unknown, send the query
     /// (named as Apollo names it; an addition to the contract's list).
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// A hash without its query while APQ is off (as Apollo names it).
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
+    /// Trusted documents enforced: the document is not in the manifest (as
+    /// Apollo Router names it).
+    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
 }
 
 /// An internal cause, shared so that [`AppError`] is `Clone` (dataloaders

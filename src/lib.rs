@@ -9,6 +9,8 @@
 //!   [`validation`]:
 //!   the shared pieces (the typed configuration comes from the environment,
 //!   `.env` and flags);
+//! - [`persisted`]: the trusted-document manifest and the APQ store;
+//!   [`shared_state`]: Redis, for the state replicas share;
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`auth`]: token verification and the [`auth::Viewer`] a request acts as;
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
@@ -42,11 +44,13 @@ pub mod graphql;
 pub mod http;
 pub mod legacy;
 pub mod live;
+pub mod persisted;
 pub mod rest;
 pub mod router;
 pub mod schema;
 pub mod server;
 pub mod service;
+pub mod shared_state;
 pub mod streak;
 pub mod telemetry;
 pub mod validation;
@@ -70,6 +74,16 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         config.database.database_url.clone(),
         config.subscriptions.subscription_buffer,
     );
+    let trusted_documents = persisted::TrustedDocuments::load(
+        config.platform.trusted_documents,
+        config.platform.trusted_documents_manifest.as_deref(),
+    )?;
+    let shared = config
+        .platform
+        .redis_url
+        .as_ref()
+        .map(|url| shared_state::SharedState::new(url, &config.platform.redis_key_prefix))
+        .transpose()?;
     Ok(AppState::new(AppStateInner {
         config,
         db,
@@ -78,6 +92,8 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         auth_service,
         consumer: events::ConsumerStatus::default(),
         live,
+        trusted_documents: Arc::new(trusted_documents),
+        shared,
     }))
 }
 

@@ -56,12 +56,18 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(config.is_production());
+            let tracing = start_tracing(&config)?;
             config.validate()?;
             let database = Database::connect(&config.database)
                 .await
                 .context("database set-up failed")?;
             let state = build_state(config.clone(), database.clone(), system_clock())?;
+            if let Some(shared) = &state.shared {
+                shared
+                    .ping()
+                    .await
+                    .context("REDIS_URL: Redis does not answer")?;
+            }
             let shutdown = shutdown_token();
             let consumer = config.events.consumer_enabled.then(|| {
                 let consumer = EventConsumer::new(
@@ -90,10 +96,11 @@ async fn main() -> anyhow::Result<()> {
                 consumer.await.context("event consumer crashed")?;
             }
             refresher.await.context("username refresher crashed")?;
+            stop_tracing(tracing).await;
             served?;
         }
         Command::Consume => {
-            telemetry::init(config.is_production());
+            let tracing = start_tracing(&config)?;
             let database = Database::connect(&config.database)
                 .await
                 .context("database set-up failed")?;
@@ -103,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
                 system_clock(),
             );
             consumer.run(shutdown_token()).await;
+            stop_tracing(tracing).await;
         }
         Command::Migrate => {
             telemetry::init(config.is_production());
@@ -260,4 +268,23 @@ fn shutdown_token() -> CancellationToken {
         cancel.cancel();
     });
     token
+}
+
+/// Logging, and trace export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn start_tracing(
+    config: &user_service::config::Config,
+) -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>> {
+    let otel = telemetry::OtelSettings::from_config(&config.platform);
+    telemetry::init_with(config.is_production(), otel.as_ref())
+        .context("OTEL_EXPORTER_OTLP_ENDPOINT: the exporter cannot be built")
+}
+
+/// Exports the spans still buffered (the provider blocks while it does).
+async fn stop_tracing(provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>) {
+    if let Some(provider) = provider {
+        let stopped = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+        if !matches!(stopped, Ok(Ok(()))) {
+            eprintln!("warning: the trace exporter did not shut down cleanly: {stopped:?}");
+        }
+    }
 }

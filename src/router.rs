@@ -17,7 +17,8 @@ use crate::graphql::{self, SchemaLimits};
 use crate::http::limits::RateLimits;
 use crate::http::state::HttpState;
 use crate::http::{
-    admission, graphql as graphql_http, middleware as layers, observability, status, subscriptions,
+    admission, graphiql, graphql as graphql_http, middleware as layers, observability, status,
+    subscriptions,
 };
 
 /// Builds the router: the routes, their state and their layers.
@@ -44,7 +45,9 @@ pub fn router(app: AppState) -> Router {
     let state = HttpState {
         app,
         schema,
-        rate_limits: Arc::new(RateLimits::new(&config.http)),
+        rate_limits: Arc::new(
+            RateLimits::new(&config.http).shared(shared.shared.clone(), &config.http),
+        ),
         readiness: Arc::default(),
     };
 
@@ -61,7 +64,9 @@ pub fn router(app: AppState) -> Router {
         .route("/ready", get(status::ready))
         .route("/db/status", get(status::db_status));
     if config.graphiql_enabled() {
-        router = router.route("/graphiql", get(graphql_http::graphiql_page));
+        router = router
+            .route("/graphiql", get(graphiql::page))
+            .route("/graphiql/assets/{tag}/{name}", get(graphiql::asset));
     }
     if config.http.enable_metrics {
         router = router.route("/metrics", get(observability::metrics_endpoint));

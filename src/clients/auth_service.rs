@@ -205,6 +205,7 @@ impl AuthServiceClient {
         let response = self
             .http
             .get(&url)
+            .headers(crate::telemetry::current_context_headers())
             .timeout(timeout)
             .send()
             .await

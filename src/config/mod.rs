@@ -13,6 +13,8 @@
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
 //! - [`legacy`]: `LEGACY_REST_*`, the REST compatibility layer;
 //! - [`subscriptions`]: `SUBSCRIPTIONS_ENABLED`, `SUBSCRIPTION_*`;
+//! - [`platform`]: `CACHE_MAX_AGE_SECS`, `TRUSTED_DOCUMENTS*`,
+//!   `GRAPHIQL_SUBSCRIPTION_URL`, `REDIS_*`, `OTEL_*`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
 //!
@@ -51,6 +53,7 @@ pub mod database;
 pub mod events;
 pub mod http;
 pub mod legacy;
+pub mod platform;
 pub mod subscriptions;
 
 pub use auth::AuthConfig;
@@ -58,6 +61,7 @@ pub use database::DatabaseConfig;
 pub use events::EventsConfig;
 pub use http::HttpConfig;
 pub use legacy::LegacyRestConfig;
+pub use platform::{PlatformConfig, TrustedDocumentsMode};
 pub use subscriptions::SubscriptionConfig;
 
 /// The secret used when none is configured outside production. Public on
@@ -175,6 +179,8 @@ pub struct Config {
     pub legacy: LegacyRestConfig,
     #[command(flatten)]
     pub subscriptions: SubscriptionConfig,
+    #[command(flatten)]
+    pub platform: PlatformConfig,
 
     /// The broker (its section is [`events`]).
     #[arg(

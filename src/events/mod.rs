@@ -258,6 +258,11 @@ impl EventConsumer {
     /// Decides the fate of one delivery.
     #[tracing::instrument(skip_all, fields(delivery_tag = delivery.delivery_tag, routing_key = %delivery.routing_key, redelivered = delivery.redelivered))]
     async fn process(&self, channel: &Channel, delivery: Delivery, shutdown: &CancellationToken) {
+        // The publisher's trace goes on here (W3C `traceparent` header).
+        crate::telemetry::set_parent_from_amqp(
+            &tracing::Span::current(),
+            delivery.properties.headers().as_ref(),
+        );
         let event = match message::parse(&delivery.data) {
             Ok(event) => event,
             Err(malformed) => {
@@ -311,6 +316,7 @@ async fn dead_letter(
     tracing::warn!(reason = malformed.reason, detail = %malformed.detail, "dead-lettering a message");
     metrics::counter!("events_dead_lettered_total", "reason" => malformed.reason).increment(1);
     let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    crate::telemetry::inject_amqp(&mut headers);
     headers.insert(
         DEATH_REASON_HEADER.into(),
         AMQPValue::LongString(LongString::from(malformed.reason)),

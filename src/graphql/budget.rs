@@ -80,9 +80,10 @@ impl RequestBudget {
 
 /// A per-user write quota, as the HTTP layer keeps it: takes `writes` from
 /// it, or says how long to wait when it holds fewer.
+#[async_trait::async_trait]
 pub trait WriteQuota: Send + Sync {
     /// Takes `writes` at once (all or nothing); the wait on refusal.
-    fn take(&self, writes: u64) -> Result<(), Duration>;
+    async fn take(&self, writes: u64) -> Result<(), Duration>;
 }
 
 /// Request data that charges a request's writes to the viewer's quota: each
@@ -129,17 +130,24 @@ impl MutationQuota {
     }
 
     /// Takes `writes` (less what is prepaid) from the quota.
-    fn charge(&self, writes: u64) -> Result<(), Duration> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let from_prepaid = state.prepaid.min(writes);
+    async fn charge(&self, writes: u64) -> Result<(), Duration> {
+        // The prepaid writes are reserved first (the operations of a batch
+        // run concurrently) and given back when the quota refuses the rest.
+        let from_prepaid = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let from_prepaid = state.prepaid.min(writes);
+            state.prepaid -= from_prepaid;
+            from_prepaid
+        };
         let owed = writes - from_prepaid;
         if owed > 0
-            && let Err(wait) = self.quota.take(owed)
+            && let Err(wait) = self.quota.take(owed).await
         {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.prepaid += from_prepaid;
             state.refused.get_or_insert(wait);
             return Err(wait);
         }
-        state.prepaid -= from_prepaid;
         Ok(())
     }
 }
@@ -318,7 +326,7 @@ impl DocumentBudget {
     /// Step 2, on the parsed `document` of `request`: required variables,
     /// the cost charged to the request's budget, and a mutation's writes
     /// charged to the viewer's quota.
-    pub fn check_document(
+    pub async fn check_document(
         &self,
         request: &Request,
         document: &ExecutableDocument,
@@ -333,7 +341,7 @@ impl DocumentBudget {
         self.charge(cost, request_budget(request).as_ref())?;
         if cost.mutation_fields > 0
             && let Some(quota) = mutation_quota(request)
-            && quota.charge(cost.mutation_fields).is_err()
+            && quota.charge(cost.mutation_fields).await.is_err()
         {
             return Err(refusal(
                 format!(

@@ -2,9 +2,9 @@
 //!
 //! 1. The lexical pass of the [budget](super::budget) (tokens, nesting),
 //!    before any parser: `GRAPHQL_PARSE_FAILED`.
-//! 2. Automatic persisted queries (Apollo's protocol): a hash alone is
-//!    looked up (`PERSISTED_QUERY_NOT_FOUND` on a miss), a hash with its
-//!    query registers it once the hash matches.
+//! 2. [Persisted documents](super::persisted): automatic persisted queries
+//!    (Apollo's protocol: a hash alone is looked up, a hash with its query
+//!    registers it once the hash matches) and the trusted-document list.
 //! 3. Parsing (`GRAPHQL_PARSE_FAILED`), or the copy of a document parsed
 //!    lately: a small cache of parsed documents, by hash.
 //! 4. The budget on the parsed document: required variables, cost, the
@@ -23,20 +23,19 @@
 //! about a third of the service's CPU on a 50-user read.
 
 use std::collections::HashSet;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use async_graphql::extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{BatchRequest, Request, Response, ServerError, ServerResult};
+use async_graphql::{BatchRequest, Request, Response, ServerResult};
 use futures::stream::{BoxStream, FuturesOrdered, StreamExt};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::code;
 use crate::graphql::budget::{DocumentBudget, request_budget};
 use crate::graphql::document_rules::DocumentRules;
-use crate::graphql::{AppSchema, absent_variables, assign_codes, refusal, with_code};
+use crate::graphql::persisted::PersistedDocuments;
+use crate::graphql::{AppSchema, absent_variables, assign_codes, with_code};
 
 /// The same checks for every transport that takes async-graphql's
 /// executor (a subscription's stream included): nothing reaches the engine
@@ -83,7 +82,7 @@ pub struct Executor {
     schema: AppSchema,
     budget: DocumentBudget,
     rules: DocumentRules,
-    persisted: Option<LruCacheStorage>,
+    persisted: PersistedDocuments,
     /// Documents parsed lately, by the SHA-256 of their text.
     parsed: LruCacheStorage,
     /// Names of the schema's input types (scalars, enums, input objects).
@@ -91,21 +90,19 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// `schema` with these checks; `apq_cache_size` persisted queries kept
-    /// (0 turns automatic persisted queries off).
+    /// `schema` with these checks.
     pub fn new(
         schema: AppSchema,
         budget: DocumentBudget,
         rules: DocumentRules,
-        apq_cache_size: usize,
+        persisted: PersistedDocuments,
     ) -> Self {
         let input_types = Arc::new(input_types(&schema));
         Self {
             schema,
             budget,
             rules,
-            persisted: NonZeroUsize::new(apq_cache_size)
-                .map(|size| LruCacheStorage::new(size.get())),
+            persisted,
             parsed: LruCacheStorage::new(PARSED_DOCUMENTS),
             input_types,
         }
@@ -160,12 +157,9 @@ impl Executor {
     /// Steps 1 to 6: the request, parsed and checked, ready for the engine.
     async fn admit(&self, mut request: Request) -> ServerResult<Request> {
         self.budget.check_lexically(&request)?;
-        let persisted = self.persisted_document(&mut request).await?;
-        let mut document = match persisted {
-            Some(document) => document,
-            None => self.parse(&request.query).await?,
-        };
-        self.budget.check_document(&request, &document)?;
+        self.persisted.resolve(&mut request).await?;
+        let mut document = self.parse(&request.query).await?;
+        self.budget.check_document(&request, &document).await?;
         self.rules.check_shape(&document)?;
         self.rules.check(&request, &document)?;
         absent_variables::strip(&mut document, &request.variables, |name| {
@@ -196,57 +190,6 @@ impl Executor {
         }
         Ok(document)
     }
-
-    /// Step 2: the document a persisted-query request stands for (`None`
-    /// for a plain request). Registering parses the query; the engine is
-    /// then handed the parsed document.
-    async fn persisted_document(
-        &self,
-        request: &mut Request,
-    ) -> ServerResult<Option<ExecutableDocument>> {
-        let Some(value) = request.extensions.remove("persistedQuery") else {
-            return Ok(None);
-        };
-        let Some(storage) = &self.persisted else {
-            // Off: the extension is ignored and the query runs as sent.
-            return Ok(None);
-        };
-        let persisted: PersistedQuery = async_graphql::from_value(value).map_err(|_| {
-            refusal(
-                "Invalid \"PersistedQuery\" extension configuration.",
-                code::GRAPHQL_VALIDATION_FAILED,
-            )
-        })?;
-        if persisted.version != 1 {
-            return Err(refusal(
-                format!(
-                    "Only the \"PersistedQuery\" extension of version \"1\" is supported, and the current version is \"{}\".",
-                    persisted.version
-                ),
-                code::GRAPHQL_VALIDATION_FAILED,
-            ));
-        }
-        if request.query.is_empty() {
-            return match storage.get(persisted.sha256_hash).await {
-                Some(document) => Ok(Some(document)),
-                None => Err(refusal(
-                    "PersistedQueryNotFound",
-                    code::PERSISTED_QUERY_NOT_FOUND,
-                )),
-            };
-        }
-        let hash = hex::encode(Sha256::digest(request.query.as_bytes()));
-        if persisted.sha256_hash != hash {
-            return Err(refusal(
-                "provided sha does not match query",
-                code::GRAPHQL_VALIDATION_FAILED,
-            ));
-        }
-        let document = async_graphql::parser::parse_query(&request.query)
-            .map_err(|error| with_code(ServerError::from(error), code::GRAPHQL_PARSE_FAILED))?;
-        storage.set(hash, document.clone()).await;
-        Ok(Some(document))
-    }
 }
 
 /// One operation's answer, in JSON, with what the HTTP layer needs to know
@@ -259,6 +202,8 @@ pub struct Answer {
     pub error_codes: Vec<String>,
     /// A request error: no data, and only errors that belong to no field.
     pub request_error: bool,
+    /// The cache policy the engine computed from the schema's hints.
+    pub cache_control: async_graphql::CacheControl,
 }
 
 impl Answer {
@@ -280,6 +225,7 @@ impl Answer {
             body,
             error_codes,
             request_error,
+            cache_control: response.cache_control,
         }
     }
 }
@@ -320,14 +266,6 @@ impl Answers {
             }
         }
     }
-}
-
-/// The `persistedQuery` request extension.
-#[derive(Deserialize)]
-struct PersistedQuery {
-    version: i32,
-    #[serde(rename = "sha256Hash")]
-    sha256_hash: String,
 }
 
 /// The names of the input types of `schema`, read once through

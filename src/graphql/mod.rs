@@ -18,16 +18,21 @@ pub mod lexer_guard;
 pub mod loaders;
 pub mod mutation;
 pub mod pages;
+pub mod persisted;
 pub mod query;
 pub mod search;
 pub mod subscription;
 pub mod types;
+
+use std::sync::Arc;
 
 use async_graphql::{Context, MergedObject, Response, Schema, SchemaBuilder, ServerError};
 
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
+use crate::persisted::{ApqStore, MemoryApqStore};
+use crate::shared_state::RedisApqStore;
 
 pub use execution::Executor;
 pub use loaders::Loaders;
@@ -90,7 +95,8 @@ pub fn sdl() -> String {
 /// [`budget::DocumentBudget`] takes the place of async-graphql's
 /// `limit_complexity` (which counts one per field whatever the list length,
 /// and expands fragments without memoising); its lexical pass runs before
-/// any parser, persisted queries included.
+/// any parser, persisted documents ([`persisted`]: APQ and trusted
+/// documents) included.
 pub fn build_schema(state: AppState, limits: SchemaLimits) -> Executor {
     let budget = budget::BudgetLimits {
         lexical: lexer_guard::LexicalLimits {
@@ -100,11 +106,29 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> Executor {
         max_cost: u64::try_from(limits.max_complexity).unwrap_or(u64::MAX),
         max_response_bytes: u64::try_from(limits.max_response_bytes).unwrap_or(u64::MAX),
     };
-    let schema = schema_builder()
+    let persisted = persisted::PersistedDocuments {
+        // In Redis when it is configured (shared by the replicas), else
+        // in this process.
+        apq: std::num::NonZeroUsize::new(limits.apq_cache_size).map(|size| match &state.shared {
+            Some(shared) => Arc::new(RedisApqStore(shared.clone())) as Arc<dyn ApqStore>,
+            None => Arc::new(MemoryApqStore::new(size)),
+        }),
+        trusted: Arc::clone(&state.trusted_documents),
+    };
+    let builder = schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
-        .limit_depth(limits.max_depth)
-        .finish();
+        .limit_depth(limits.max_depth);
+    // Spans for the operation's parse, validation and fields, only when
+    // traces are exported: an extension sends every field through its
+    // hooks, which costs on every request.
+    let schema = if crate::telemetry::enabled() {
+        builder
+            .extension(async_graphql::extensions::Tracing)
+            .finish()
+    } else {
+        builder.finish()
+    };
     Executor::new(
         schema,
         budget::DocumentBudget(budget),
@@ -113,7 +137,7 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> Executor {
             introspection: limits.introspection,
             max_directives: limits.max_directives,
         },
-        limits.apq_cache_size,
+        persisted,
     )
 }
 

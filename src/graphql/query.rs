@@ -23,6 +23,7 @@ impl UserQuery {
     /// The user the token belongs to. A user the service has not met yet is
     /// created from the token (and the auth-service, when it answers).
     /// `UNAUTHENTICATED` without a token.
+    #[graphql(cache_control(private))]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let viewer = ctx
             .viewer()

@@ -44,6 +44,7 @@ impl SearchQuery {
     /// pages of `first` (at most 50) after the cursor `after`. PRIVATE
     /// profiles are never returned. For PREMIUM users and admins:
     /// `UNAUTHENTICATED` without a token, `FORBIDDEN` on the FREE plan.
+    #[graphql(cache_control(private))]
     async fn search_users(
         &self,
         ctx: &Context<'_>,

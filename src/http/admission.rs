@@ -79,7 +79,7 @@ fn router_authorized(state: &HttpState, headers: &HeaderMap) -> Option<bool> {
 }
 
 /// The checks, in order; the media type to answer in when they pass.
-fn check(
+async fn check(
     state: &HttpState,
     headers: &HeaderMap,
     client: ClientAddr,
@@ -96,7 +96,7 @@ fn check(
     // The gateway is one address for every user: requests that prove they
     // come from it are limited per user only.
     if from_router != Some(true)
-        && let Err(retry) = state.rate_limits.check_ip(client.0)
+        && let Err(retry) = state.rate_limits.check_ip(client.0).await
     {
         return Err(Box::new(too_many_requests(media, retry, "ip")));
     }
@@ -132,7 +132,7 @@ pub async fn admit(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match check(&state, request.headers(), client) {
+    match check(&state, request.headers(), client).await {
         Ok(media) => {
             request.extensions_mut().insert(media);
             next.run(request).await

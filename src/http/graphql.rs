@@ -24,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::error::code;
@@ -33,7 +33,9 @@ use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::graphql::execution::Answers;
 use crate::graphql::pages::PageLoaders;
+use crate::graphql::persisted::TrustedBypass;
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
+use crate::http::cache;
 use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
 use crate::http::response::{
@@ -224,7 +226,7 @@ async fn execute(
         Err(rejection) => return rejection.into_response(),
     };
     if let Some(user) = viewer.user()
-        && let Err(retry) = state.rate_limits.check_user(user.id.as_str())
+        && let Err(retry) = state.rate_limits.check_user(user.id.as_str()).await
     {
         return too_many_requests(media, retry, "user");
     }
@@ -290,7 +292,13 @@ async fn execute(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
-        Ok(answers) => respond(media, answers),
+        Ok(answers) => {
+            let cache_control =
+                cache::cache_control(&answers, &viewer, state.app.config.platform.cache_max_age);
+            let mut answer = respond(media, answers);
+            cache::apply(answer.headers_mut(), cache_control);
+            answer
+        }
     };
     response.extensions_mut().insert(label);
     response
@@ -325,9 +333,12 @@ fn prepare(
     let delay = state.app.config.http.graphql_loader_delay;
     // One cost and response budget for all operations of the request.
     let budget = RequestBudget::default();
+    // Past admission, a configured router secret was presented.
+    let bypass = TrustedBypass(state.app.config.http.router_secret.is_some() || viewer.is_admin());
     let prepare = |request: async_graphql::Request| {
         let mut request = request
             .data(viewer.clone())
+            .data(bypass)
             .data(Loaders::new(pool, delay))
             .data(PageLoaders::new(pool, delay))
             .data(slot.clone())
@@ -368,18 +379,4 @@ fn respond(media: ResponseMedia, answers: Answers) -> Response {
         answers.into_body(),
     )
         .into_response()
-}
-
-/// `GET /graphiql`: the playground, pointed at `/graphql` (subscriptions
-/// over WebSocket on the same path). Its requests
-/// carry `Apollo-Require-Preflight`, so CSRF prevention lets them through.
-pub async fn graphiql_page() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .header("Apollo-Require-Preflight", "true")
-            .title("user-service")
-            .finish(),
-    )
 }

@@ -1,6 +1,7 @@
 //! Request limits outside the GraphQL engine: rate limiting per client
-//! address and per user (governor's keyed GCRA limiters), the client address
-//! itself, and CORS.
+//! address and per user (governor's keyed GCRA limiters in this process, or
+//! the same algorithm in Redis, shared by every replica, when `REDIS_URL`
+//! is set: [`crate::shared_state`]), the client address itself, and CORS.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -17,6 +18,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::HttpConfig;
 use crate::graphql::budget::WriteQuota;
+use crate::shared_state::SharedState;
 
 /// How many checks pass between two clean-ups of idle keys.
 const CLEANUP_EVERY: u64 = 4096;
@@ -27,6 +29,8 @@ pub struct RateLimits {
     per_user: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
     checks: AtomicU64,
+    /// The quotas in Redis instead, when set: (state, per IP, per user).
+    shared: Option<(SharedState, u32, u32)>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -34,6 +38,7 @@ impl std::fmt::Debug for RateLimits {
         f.debug_struct("RateLimits")
             .field("per_ip", &self.per_ip.is_some())
             .field("per_user", &self.per_user.is_some())
+            .field("shared", &self.shared.is_some())
             .finish()
     }
 }
@@ -62,7 +67,15 @@ impl RateLimits {
             per_user: per_minute(config.rate_limit_per_user).map(RateLimiter::keyed),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            shared: None,
         }
+    }
+
+    /// Keeps the quotas in `shared` (Redis) when it is set.
+    pub fn shared(mut self, shared: Option<SharedState>, config: &HttpConfig) -> Self {
+        self.shared =
+            shared.map(|state| (state, config.rate_limit_per_ip, config.rate_limit_per_user));
+        self
     }
 
     fn cleanup(&self) {
@@ -79,7 +92,16 @@ impl RateLimits {
     }
 
     /// Takes one request from the quota of `address`.
-    pub fn check_ip(&self, address: IpAddr) -> Result<(), RetryAfter> {
+    pub async fn check_ip(&self, address: IpAddr) -> Result<(), RetryAfter> {
+        if let Some((shared, per_ip, _)) = &self.shared {
+            if *per_ip == 0 {
+                return Ok(());
+            }
+            return shared
+                .take("ratelimit:ip", &address.to_string(), *per_ip, 1)
+                .await
+                .map_err(RetryAfter);
+        }
         self.cleanup();
         match &self.per_ip {
             Some(limiter) => limiter
@@ -90,8 +112,8 @@ impl RateLimits {
     }
 
     /// Takes one request from the quota of the user `sub`.
-    pub fn check_user(&self, sub: &str) -> Result<(), RetryAfter> {
-        self.check_user_n(sub, 1)
+    pub async fn check_user(&self, sub: &str) -> Result<(), RetryAfter> {
+        self.check_user_n(sub, 1).await
     }
 
     /// Whether a per-user quota is configured.
@@ -101,7 +123,20 @@ impl RateLimits {
 
     /// Takes `n` at once (all or none) from the quota of the user `sub`:
     /// the writes of a mutation. More than the whole quota never passes.
-    pub fn check_user_n(&self, sub: &str, n: u64) -> Result<(), RetryAfter> {
+    pub async fn check_user_n(&self, sub: &str, n: u64) -> Result<(), RetryAfter> {
+        if let Some((shared, _, per_user)) = &self.shared {
+            if *per_user == 0 || n == 0 {
+                return Ok(());
+            }
+            return match u32::try_from(n) {
+                Ok(n) if n <= *per_user => shared
+                    .take("ratelimit:user", sub, *per_user, n)
+                    .await
+                    .map_err(RetryAfter),
+                // More than the burst: it never fits.
+                _ => Err(RetryAfter(Duration::from_secs(60))),
+            };
+        }
         let Some(limiter) = &self.per_user else {
             return Ok(());
         };
@@ -123,10 +158,12 @@ pub struct UserQuota {
     pub sub: String,
 }
 
+#[async_trait::async_trait]
 impl WriteQuota for UserQuota {
-    fn take(&self, writes: u64) -> Result<(), Duration> {
+    async fn take(&self, writes: u64) -> Result<(), Duration> {
         self.limits
             .check_user_n(&self.sub, writes)
+            .await
             .map_err(|retry| retry.0)
     }
 }

@@ -6,6 +6,8 @@
 //! - [`auth`]: authentication as an extractor ([`auth::MaybeAuthUser`]);
 //! - [`graphql`]: the `/graphql` handlers over GET and POST (body, batch cap,
 //!   per-user rate limit, request timeout, execution and response);
+//! - [`cache`]: `Cache-Control` of GraphQL answers, from the schema's hints;
+//! - [`graphiql`]: `/graphiql`, a vendored GraphiQL under a strict CSP;
 //! - [`response`]: the response media type and request-level refusals;
 //! - [`limits`]: rate limiting per client address and per user, CORS;
 //! - [`middleware`]: the layers around every route;
@@ -16,6 +18,8 @@
 
 pub mod admission;
 pub mod auth;
+pub mod cache;
+pub mod graphiql;
 pub mod graphql;
 pub mod limits;
 pub mod middleware;

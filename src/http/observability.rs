@@ -222,13 +222,16 @@ impl<B> MakeSpan<B> for RequestSpan {
             .get(REQUEST_ID)
             .and_then(|value| value.to_str().ok())
             .unwrap_or("");
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "request",
             method = %request.method(),
             path = %request.uri().path(),
             request_id = %request_id,
             operation = tracing::field::Empty,
-        )
+        );
+        // The gateway's trace goes on here (W3C `traceparent`).
+        crate::telemetry::set_parent_from(&span, request.headers());
+        span
     }
 }
 

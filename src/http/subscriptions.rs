@@ -252,6 +252,7 @@ type Subject = Arc<Mutex<Option<String>>>;
 /// starts: each `subscribe` (`start` in the legacy protocol) takes one
 /// request from the client address's quota and, when signed in, from the
 /// user's. Over quota, the connection is closed (`4429`).
+#[derive(Clone)]
 struct Quota {
     state: HttpState,
     address: IpAddr,
@@ -260,21 +261,26 @@ struct Quota {
 }
 
 impl Quota {
-    fn admits(&self, frame: &[u8]) -> bool {
+    /// Whether `frame` starts an operation (and so pays the quotas).
+    fn starts(frame: &[u8]) -> bool {
         #[derive(serde::Deserialize)]
         struct Kind<'a> {
             #[serde(rename = "type", borrow)]
             kind: Option<&'a str>,
         }
-        let starts = serde_json::from_slice::<Kind<'_>>(frame)
-            .is_ok_and(|message| matches!(message.kind, Some("subscribe" | "start")));
-        if !starts {
-            return true;
-        }
+        serde_json::from_slice::<Kind<'_>>(frame)
+            .is_ok_and(|message| matches!(message.kind, Some("subscribe" | "start")))
+    }
+
+    /// Whether an operation may start: one from each quota.
+    async fn admits(self) -> bool {
         let limits = &self.state.rate_limits;
         let subject = self.subject.lock().ok().and_then(|subject| subject.clone());
-        let allowed = limits.check_ip(self.address).is_ok()
-            && subject.is_none_or(|subject| limits.check_user(&subject).is_ok());
+        let allowed = limits.check_ip(self.address).await.is_ok()
+            && match subject {
+                Some(subject) => limits.check_user(&subject).await.is_ok(),
+                None => true,
+            };
         if !allowed {
             metrics::counter!("rate_limited_total", "limiter" => "subscriptions").increment(1);
             if let Ok(mut refused) = self.refused.lock() {
@@ -306,8 +312,15 @@ async fn serve(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols
         subject: subject.clone(),
         refused: refused.clone(),
     };
-    let input = async_stream_input(&mut source, heard)
-        .take_while(move |frame| std::future::ready(quota.admits(frame)));
+    let input = async_stream_input(&mut source, heard).take_while(move |frame| {
+        let quota = Quota::starts(frame).then(|| quota.clone());
+        async move {
+            match quota {
+                Some(quota) => quota.admits().await,
+                None => true,
+            }
+        }
+    });
     let on_init = {
         let (state, control, refused) = (state.clone(), control.clone(), refused.clone());
         move |payload| connection_init(state, payload, control, refused, subject, session_tx)

@@ -43,6 +43,7 @@ impl FromRequestParts<HttpState> for Caller {
             state
                 .rate_limits
                 .check_user(user.id.as_str())
+                .await
                 .map_err(RestError::TooManyRequests)?;
         }
         Ok(Self(viewer))

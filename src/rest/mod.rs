@@ -197,7 +197,7 @@ async fn legacy(
     request: Request,
     next: Next,
 ) -> Response {
-    let mut response = match state.rate_limits.check_ip(client.0) {
+    let mut response = match state.rate_limits.check_ip(client.0).await {
         Ok(()) => next.run(request).await,
         Err(retry) => RestError::TooManyRequests(retry).into_response(),
     };

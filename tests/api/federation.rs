@@ -2,7 +2,7 @@
 //! through the `users` loader, and a real Apollo gateway composing this
 //! service with a Node `courses` subgraph.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -123,81 +123,12 @@ async fn service_sdl_answers_with_introspection_off_while_schema_introspection_i
 // The real gateway.
 
 fn federation_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/federation")
+    crate::helpers::node::test_dir("federation")
 }
 
-/// Runs `npm ci` in `tests/federation` when `node_modules` is missing or
-/// older than the lock file. Panics, naming what is missing, without Node.
+/// `npm ci` in `tests/federation` when needed (see [`crate::helpers::node`]).
 fn ensure_node_modules() {
-    let dir = federation_dir();
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|output| output.status.success()),
-        "the gateway test needs Node.js 20+ on PATH (`node` not found: {node:?}); \
-         install Node and npm, then re-run `cargo test`"
-    );
-    if node_modules_fresh(&dir) {
-        return;
-    }
-    // Serialise installs between test processes.
-    let _lock = FileLock::acquire(&dir.join(".npm-ci.lock"));
-    if node_modules_fresh(&dir) {
-        return;
-    }
-    let status = std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir)
-        .status();
-    assert!(
-        status.as_ref().is_ok_and(|status| status.success()),
-        "`npm ci` in {} failed ({status:?}): the gateway test needs npm and the npm registry",
-        dir.display()
-    );
-}
-
-/// Whether `node_modules` was installed from the current lock file.
-fn node_modules_fresh(dir: &Path) -> bool {
-    let modified = |path: PathBuf| std::fs::metadata(path).and_then(|meta| meta.modified());
-    match (
-        modified(dir.join("node_modules/.package-lock.json")),
-        modified(dir.join("package-lock.json")),
-    ) {
-        (Ok(installed), Ok(locked)) => installed >= locked,
-        _ => false,
-    }
-}
-
-/// A crude cross-process lock: a file created exclusively, removed on drop.
-struct FileLock(PathBuf);
-
-impl FileLock {
-    fn acquire(path: &Path) -> Self {
-        // A lock left by a killed run is stale after 10 minutes.
-        let stale = std::fs::metadata(path)
-            .and_then(|meta| meta.modified())
-            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > Duration::from_secs(600)));
-        if stale {
-            let _ = std::fs::remove_file(path);
-        }
-        for _ in 0..600 {
-            if std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .is_ok()
-            {
-                return Self(path.to_owned());
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        panic!("{} stayed locked for 5 minutes", path.display());
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    crate::helpers::node::ensure_node_modules(&federation_dir());
 }
 
 /// The Node process running the courses subgraph and the gateway; killed

@@ -13,7 +13,7 @@ use crate::service;
 #[derive(Default)]
 pub struct BadgeMutation;
 
-#[Object]
+#[Object(cache_control(no_cache))]
 impl BadgeMutation {
     /// Awards a badge (records `BADGE_EARNED`).
     #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]

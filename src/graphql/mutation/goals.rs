@@ -12,7 +12,7 @@ use crate::service;
 #[derive(Default)]
 pub struct GoalMutation;
 
-#[Object]
+#[Object(cache_control(no_cache))]
 impl GoalMutation {
     /// Creates a learning goal (records `GOAL_CREATED`).
     #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]

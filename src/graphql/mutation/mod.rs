@@ -26,6 +26,8 @@ pub use settings::SettingsMutation;
 /// Changing a user's data. Every mutation needs a token of the user named
 /// by `authUserId` or of an admin, and records one `ActivityEvent` when it
 /// changes something.
+// Each part is `cache_control(no_cache)` (a merged object takes its parts'
+// hints, not its own), so no mutation's answer is ever cached.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     ProfileMutation,

@@ -12,7 +12,7 @@ use crate::service;
 #[derive(Default)]
 pub struct ProfileMutation;
 
-#[Object]
+#[Object(cache_control(no_cache))]
 impl ProfileMutation {
     /// Changes the profile: absent fields stay, explicit nulls clear.
     #[graphql(guard = "SelfOrAdmin::new(auth_user_id.clone())")]

@@ -13,7 +13,7 @@ use crate::service;
 #[derive(Default)]
 pub struct SettingsMutation;
 
-#[Object]
+#[Object(cache_control(no_cache))]
 impl SettingsMutation {
     /// Changes the preferences (records `PREFERENCES_UPDATED`); absent
     /// fields stay.

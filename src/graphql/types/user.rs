@@ -355,6 +355,7 @@ impl User {
     }
 
     /// The user's email address. Only the user themself or an admin sees it.
+    #[graphql(cache_control(private))]
     async fn email(&self) -> Option<String> {
         if self.access != Access::Owner {
             return None;
@@ -363,6 +364,7 @@ impl User {
     }
 
     /// The user's preferences. Only the user themself or an admin sees them.
+    #[graphql(cache_control(private))]
     async fn preferences(&self) -> Option<UserPreferences> {
         if self.access != Access::Owner {
             return None;

@@ -7,6 +7,8 @@
 //! - [`response`] holds [`TestResponse`];
 //! - [`served`]: [`ServedApp`] over real TCP and [`http_client`];
 //! - [`ws`]: [`WsClient`], a GraphQL-over-WebSocket client for subscriptions.
+//! - [`node`]: `npm ci` from a committed lock file; [`browser`]: Debian's
+//!   Chromium with playwright-core, for real-browser tests.
 //!
 //! Set `TEST_LOG` (to anything) to see the service's logs on stdout, filtered
 //! by `RUST_LOG` (default `info`): `TEST_LOG=1 cargo test --test api name --
@@ -15,7 +17,9 @@
 use std::sync::LazyLock;
 
 pub mod app;
+pub mod browser;
 pub mod database;
+pub mod node;
 pub mod response;
 pub mod served;
 pub mod ws;

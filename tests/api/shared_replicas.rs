@@ -1,0 +1,165 @@
+//! State shared by replicas (issue 12): three `user-service` processes
+//! with one `REDIS_URL` share their rate limits and their APQ cache.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TEST_SECRET, TestApp, http_client};
+
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// One `user-service serve` process, killed when dropped.
+struct Replica {
+    _child: tokio::process::Child,
+    url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+async fn start_replica(app: &TestApp, prefix: &str, env: &[(&str, &str)]) -> Replica {
+    let port = free_port();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_user-service"));
+    command
+        .arg("serve")
+        // No `.env` of the repository's is read from here.
+        .current_dir(std::env::temp_dir())
+        .env("APP_ENV", "test")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATABASE_CREATE", "false")
+        .env("DATABASE_POOL_SIZE", "0")
+        .env("DATABASE_MAX_OVERFLOW", "4")
+        .env("CONSUMER_ENABLED", "false")
+        .env("JWT_SECRET", TEST_SECRET)
+        .env("AUTH_SERVICE_URL", app.auth_service.uri())
+        .env("REDIS_URL", REDIS_URL)
+        .env("REDIS_KEY_PREFIX", prefix)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("start user-service");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    for _ in 0..300 {
+        if client
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success())
+        {
+            return Replica { _child: child, url };
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("replica on port {port} did not answer /health within 60 s");
+}
+
+async fn replicas(app: &TestApp, prefix: &str, env: &[(&str, &str)]) -> Vec<Replica> {
+    futures::future::join_all((0..3).map(|_| start_replica(app, prefix, env))).await
+}
+
+/// Deletes the keys a test wrote.
+async fn clean(prefix: &str) {
+    let Ok(client) = redis::Client::open(REDIS_URL) else {
+        return;
+    };
+    let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: Result<(), _> = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await;
+    }
+}
+
+async fn post(url: &str, body: &Value) -> (u16, Value) {
+    let response = http_client()
+        .post(format!("{url}/graphql"))
+        .json(body)
+        .send()
+        .await
+        .expect("replica answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_holds_across_three_replicas() {
+    let app = TestApp::spawn().await;
+    let prefix = format!("user-service-test-{}", uuid::Uuid::new_v4());
+    let replicas = replicas(&app, &prefix, &[("RATE_LIMIT_PER_IP", "5")]).await;
+    let query = json!({ "query": "{ __typename }" });
+    let mut statuses = Vec::new();
+    for round in 0..3 {
+        for replica in &replicas {
+            let (status, body) = post(&replica.url, &query).await;
+            if status == 200 {
+                assert_eq!(body["data"]["__typename"], "Query", "round {round}: {body}");
+            }
+            statuses.push(status);
+        }
+    }
+    clean(&prefix).await;
+    let admitted = statuses.iter().filter(|status| **status == 200).count();
+    let limited = statuses.iter().filter(|status| **status == 429).count();
+    // 5 a minute for the address, whichever replica it reaches (one more
+    // may have refilled meanwhile: one every 12 s); per process it would be
+    // all 9.
+    assert!(
+        (5..=6).contains(&admitted) && admitted + limited == 9,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_persisted_on_one_replica_is_found_on_the_others() {
+    let app = TestApp::spawn().await;
+    app.create_goal("ada", "Shared").await;
+    let prefix = format!("user-service-test-{}", uuid::Uuid::new_v4());
+    let replicas = replicas(&app, &prefix, &[]).await;
+    let query = "query Goals($id: ID!) { user(authUserId: $id) { goals { title } } }";
+    let hash = hex::encode(Sha256::digest(query.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let hash_only = json!({ "variables": { "id": "ada" }, "extensions": extensions });
+
+    let (_, miss) = post(&replicas[1].url, &hash_only).await;
+    assert_eq!(
+        miss["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{miss}"
+    );
+    let register =
+        json!({ "query": query, "variables": { "id": "ada" }, "extensions": extensions });
+    let (status, registered) = post(&replicas[0].url, &register).await;
+    assert_eq!(status, 200, "{registered}");
+    assert_eq!(registered["data"]["user"]["goals"][0]["title"], "Shared");
+    for replica in &replicas[1..] {
+        let (_, hit) = post(&replica.url, &hash_only).await;
+        assert_eq!(
+            hit["data"]["user"]["goals"][0]["title"], "Shared",
+            "{}: {hit}",
+            replica.url
+        );
+    }
+    clean(&prefix).await;
+}
