@@ -513,3 +513,41 @@ async fn subscribe_messages_count_against_the_request_rate_limits() {
         }
     }
 }
+
+/// A subscription's document passes the same defences as one sent over
+/// HTTP (the WebSocket transport runs through the same executor): the
+/// lexical pass, the alias cap and the introspection switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_documents_get_the_same_defences_as_http() {
+    let (app, server) = serve(|config| {
+        config.http.graphql_max_aliases = 2;
+        config.http.enable_introspection = Some(false);
+    })
+    .await;
+    let mut ws = WsClient::connect(server.addr, TRANSPORT_WS)
+        .await
+        .expect("upgrade");
+    ws.init_with_token(&app.token("ada")).await;
+    let deep = format!(
+        "subscription {{ myActivity {{ kind }} }} query Q($x: Int = {}1{}) {{ __typename }}",
+        "[".repeat(5_000),
+        "]".repeat(5_000)
+    );
+    let aliases =
+        "subscription { a: myActivity { kind } b: myActivity { kind } c: myActivity { kind } }";
+    let introspection = "subscription { myActivity { kind __type(name: \"User\") { name } } }";
+    for (id, query, code) in [
+        ("deep", deep.as_str(), "GRAPHQL_PARSE_FAILED"),
+        ("aliases", aliases, "GRAPHQL_VALIDATION_FAILED"),
+        ("introspection", introspection, "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        ws.subscribe(id, query, json!({})).await;
+        let Received::Json(refusal) = ws.next(5 * SECOND).await else {
+            panic!("{id}: an error")
+        };
+        assert_eq!(refusal["id"], id, "{refusal}");
+        assert_eq!(error_code(&refusal), Some(code), "{id}: {refusal}");
+    }
+    // Nothing was subscribed.
+    assert_eq!(app.state.live.subscribers(), 0);
+}
