@@ -22,7 +22,6 @@ mod jwks;
 mod limits;
 mod migrations;
 mod observability;
-mod otel;
 mod outbound;
 mod privacy;
 mod replicas;

@@ -44,8 +44,15 @@ async fn start_replica(app: &TestApp, prefix: &str, env: &[(&str, &str)]) -> Rep
         .env("REDIS_URL", REDIS_URL)
         .env("REDIS_KEY_PREFIX", prefix)
         .env("RUST_LOG", "warn")
+        // A loaded test machine (the whole suite on two cores) must not
+        // turn slow Redis answers into fail-open passes.
+        .env("REDIS_TIMEOUT_MS", "10000")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(if std::env::var_os("TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     for (name, value) in env {
