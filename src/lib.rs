@@ -82,7 +82,13 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         .platform
         .redis_url
         .as_ref()
-        .map(|url| shared_state::SharedState::new(url, &config.platform.redis_key_prefix))
+        .map(|url| {
+            shared_state::SharedState::new(
+                url,
+                &config.platform.redis_key_prefix,
+                config.platform.redis_timeout,
+            )
+        })
         .transpose()?;
     Ok(AppState::new(AppStateInner {
         config,

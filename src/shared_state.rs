@@ -6,7 +6,7 @@
 //! Keys start with `REDIS_KEY_PREFIX` and all expire on their own (a bucket
 //! when it is full again, a persisted query after [`APQ_TTL`] unused).
 //! Redis is a shared cache, not a dependency the service stands on: when
-//! it does not answer within [`REDIS_TIMEOUT`], a rate limit lets the
+//! it does not answer within `REDIS_TIMEOUT_MS`, a rate limit lets the
 //! request through and an APQ lookup is a miss (both logged), rather than
 //! every request failing.
 
@@ -17,9 +17,6 @@ use redis::aio::ConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::persisted::ApqStore;
-
-/// How long one Redis call may take before the service goes on without it.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How long a persisted query stays registered without being used.
 pub const APQ_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -54,6 +51,7 @@ pub struct SharedState {
     connection: Arc<tokio::sync::OnceCell<ConnectionManager>>,
     prefix: Arc<str>,
     gcra: Arc<redis::Script>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for SharedState {
@@ -65,13 +63,19 @@ impl std::fmt::Debug for SharedState {
 }
 
 impl SharedState {
-    /// The state at `url` (checked here; connected on first use).
-    pub fn new(url: &SecretString, prefix: &str) -> Result<Self, redis::RedisError> {
+    /// The state at `url` (checked here; connected on first use), whose
+    /// calls may take `timeout` each.
+    pub fn new(
+        url: &SecretString,
+        prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, redis::RedisError> {
         Ok(Self {
             client: redis::Client::open(url.expose_secret())?,
             connection: Arc::default(),
             prefix: Arc::from(prefix),
             gcra: Arc::new(redis::Script::new(GCRA)),
+            timeout,
         })
     }
 
@@ -96,7 +100,7 @@ impl SharedState {
             })?
     }
 
-    /// Runs `command` within [`REDIS_TIMEOUT`].
+    /// Runs `command` within the timeout.
     async fn run<T: redis::FromRedisValue>(
         &self,
         command: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<T>,
@@ -105,10 +109,10 @@ impl SharedState {
             let mut connection = self.connection().await?;
             command(&mut connection).await
         };
-        match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+        match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("no answer within {} ms", REDIS_TIMEOUT.as_millis())),
+            Err(_) => Err(format!("no answer within {} ms", self.timeout.as_millis())),
         }
     }
 

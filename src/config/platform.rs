@@ -9,6 +9,7 @@
 //! | `TRUSTED_DOCUMENTS_MANIFEST` | unset | path of the persisted-query manifest (Apollo's JSON format); required by `log` and `enforce` |
 //! | `REDIS_URL` | unset | keep rate limits and the APQ cache in Redis, shared by every replica (in this process when unset) |
 //! | `REDIS_KEY_PREFIX` | [`DEFAULT_REDIS_KEY_PREFIX`] | prefix of every Redis key the service writes |
+//! | `REDIS_TIMEOUT_MS` | [`DEFAULT_REDIS_TIMEOUT`] | how long one Redis call may take before the service goes on without it |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset | OTLP/HTTP collector (`/v1/traces` is appended); unset: no trace is exported |
 //! | `OTEL_TRACES_SAMPLER_ARG` | [`DEFAULT_SAMPLE_RATIO`] | share of new traces sampled (parent-based) |
 //! | `OTEL_SERVICE_NAME` | [`DEFAULT_SERVICE_NAME`] | `service.name` of the exported spans |
@@ -20,7 +21,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
-use super::parse_secs;
+use super::{parse_millis, parse_secs};
 
 /// `CACHE_MAX_AGE_SECS`.
 pub const DEFAULT_CACHE_MAX_AGE: Duration = Duration::from_secs(60);
@@ -32,6 +33,8 @@ pub const DEFAULT_SAMPLE_RATIO: f64 = 1.0;
 pub const DEFAULT_SERVICE_NAME: &str = "user-service";
 /// `REDIS_KEY_PREFIX`.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "user-service";
+/// `REDIS_TIMEOUT_MS`.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How the trusted-document manifest is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,4 +92,15 @@ pub struct PlatformConfig {
     /// Prefix of every Redis key the service writes.
     #[arg(long, env = "REDIS_KEY_PREFIX", default_value = DEFAULT_REDIS_KEY_PREFIX, global = true)]
     pub redis_key_prefix: String,
+    /// How long one Redis call may take before a rate limit lets the
+    /// request through or an APQ lookup is a miss (the variable is in
+    /// milliseconds).
+    #[arg(
+        long = "redis-timeout-ms",
+        env = "REDIS_TIMEOUT_MS",
+        default_value = millis_default!(DEFAULT_REDIS_TIMEOUT),
+        value_parser = parse_millis,
+        global = true
+    )]
+    pub redis_timeout: Duration,
 }

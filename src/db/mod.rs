@@ -65,13 +65,29 @@ impl StatementCounter {
     }
 }
 
-struct CountStatements(StatementCounter);
+/// Counts statements and, while traces are exported, gives each one a
+/// `sql` span (the statement without its bind values, which may hold
+/// personal data).
+struct CountStatements(StatementCounter, Option<tracing::Span>);
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            (self.0).0.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("db_statements_total").increment(1);
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                (self.0).0.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("db_statements_total").increment(1);
+                if crate::telemetry::enabled() {
+                    let text = query.to_string();
+                    let statement = text.split(" -- binds:").next().unwrap_or("");
+                    self.1 = Some(tracing::info_span!(
+                        "sql",
+                        db.system = "postgresql",
+                        db.statement = statement
+                    ));
+                }
+            }
+            InstrumentationEvent::FinishQuery { .. } => self.1 = None,
+            _ => {}
         }
     }
 }
@@ -125,7 +141,7 @@ impl Database {
             let counter = counter.clone();
             async move {
                 let mut conn = AsyncPgConnection::establish(url).await?;
-                conn.set_instrumentation(CountStatements(counter));
+                conn.set_instrumentation(CountStatements(counter, None));
                 Ok(conn)
             }
             .boxed()

@@ -24,7 +24,6 @@ mod legacy_import;
 mod limits;
 mod migrations;
 mod observability;
-mod otel;
 mod outbound;
 mod privacy;
 mod replicas;

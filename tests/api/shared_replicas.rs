@@ -1,5 +1,13 @@
-//! State shared by replicas (issue 12): three `user-service` processes
-//! with one `REDIS_URL` share their rate limits and their APQ cache.
+//! State shared by replicas (issue 12): three service processes with one
+//! `REDIS_URL` share their rate limits and their APQ cache.
+//!
+//! Each replica is this test binary run again for [`serve_replica`] alone,
+//! which serves the library's router from the environment exactly as
+//! `user-service serve` does (without the consumer). Not the
+//! `user-service` binary itself: `CARGO_BIN_EXE_user-service` lives in the
+//! target directory, which a concurrent build of another checkout sharing
+//! it may replace while these tests run, whereas this binary's path is
+//! unique to its build.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,7 +19,7 @@ use crate::helpers::{TEST_SECRET, TestApp, http_client};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-/// One `user-service serve` process, killed when dropped.
+/// One replica process, killed when dropped.
 struct Replica {
     _child: tokio::process::Child,
     url: String,
@@ -26,9 +34,16 @@ fn free_port() -> u16 {
 
 async fn start_replica(app: &TestApp, prefix: &str, env: &[(&str, &str)]) -> Replica {
     let port = free_port();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_user-service"));
+    let mut command =
+        tokio::process::Command::new(std::env::current_exe().expect("the test binary"));
     command
-        .arg("serve")
+        .args([
+            "--ignored",
+            "--exact",
+            "shared_replicas::serve_replica",
+            "--nocapture",
+        ])
+        .env("REPLICA", "1")
         // No `.env` of the repository's is read from here.
         .current_dir(std::env::temp_dir())
         .env("APP_ENV", "test")
@@ -44,14 +59,21 @@ async fn start_replica(app: &TestApp, prefix: &str, env: &[(&str, &str)]) -> Rep
         .env("REDIS_URL", REDIS_URL)
         .env("REDIS_KEY_PREFIX", prefix)
         .env("RUST_LOG", "warn")
+        // A loaded test machine (the whole suite on two cores) must not
+        // turn slow Redis answers into fail-open passes.
+        .env("REDIS_TIMEOUT_MS", "10000")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(if std::env::var_os("TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
-    let child = command.spawn().expect("start user-service");
+    let child = command.spawn().expect("start a replica");
     let url = format!("http://127.0.0.1:{port}");
     let client = http_client();
     for _ in 0..300 {
@@ -102,6 +124,28 @@ async fn post(url: &str, body: &Value) -> (u16, Value) {
         .expect("replica answers");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A replica: run by [`start_replica`] in a process of its own (with
+/// `REPLICA` set), it serves until killed; otherwise it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a replica process of the tests below, started by them"]
+async fn serve_replica() {
+    if std::env::var_os("REPLICA").is_none() {
+        return;
+    }
+    let config = user_service::config::Config::defaults();
+    let database = user_service::db::Database::pool(&config.database)
+        .await
+        .expect("the replica's pool");
+    let state = user_service::build_state(config.clone(), database, user_service::system_clock())
+        .expect("the replica's state");
+    if let Some(shared) = &state.shared {
+        shared.ping().await.expect("Redis answers the replica");
+    }
+    user_service::server::serve(&config, user_service::router::router(state))
+        .await
+        .expect("the replica serves");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

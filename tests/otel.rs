@@ -2,6 +2,15 @@
 //! inside the test, continuing the `traceparent` a request carried, passed
 //! on to the auth-service, continued from AMQP headers, and sampled
 //! parent-based.
+//!
+//! A test binary of its own: the exporting subscriber is the process's
+//! global one, installed before any span exists (a thread-local one beside
+//! the other tests of `tests/api` would race their callsite registrations),
+//! and it shares the harness of `tests/api/helpers`.
+
+#[allow(dead_code, unused_imports)]
+#[path = "api/helpers/mod.rs"]
+mod helpers;
 
 use std::sync::{Arc, Mutex};
 
@@ -91,7 +100,8 @@ async fn spans_continue_the_callers_trace_and_pass_it_to_the_auth_service_and_fr
         service_name: "user-service-test".to_owned(),
     };
     let (layer, provider) = otel_layer(&settings).expect("exporter");
-    let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+        .expect("the only subscriber of this test binary");
 
     let app = TestApp::spawn().await;
     Mock::given(method("GET"))
@@ -154,6 +164,12 @@ async fn spans_continue_the_callers_trace_and_pass_it_to_the_auth_service_and_fr
                 && trace == TRACE_ID
                 && !parent.is_empty()),
         "the auth-service call is a span of the same trace: {spans:?}"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|(name, trace, _, _)| name == "sql" && trace == TRACE_ID),
+        "SQL statements are spans of the request's trace: {spans:?}"
     );
     assert!(
         spans
