@@ -5,13 +5,16 @@
 //! The layers, from the bottom up (no module imports one above it, and the
 //! `use crate::…` graph has no cycle: `tests/architecture.rs` checks both):
 //!
-//! - [`domain`], [`clock`], [`error`], [`config`], [`telemetry`], [`streak`]:
+//! - [`domain`], [`clock`], [`error`], [`config`], [`telemetry`], [`streak`],
+//!   [`validation`]:
 //!   the shared pieces (the typed configuration comes from the environment,
 //!   `.env` and flags);
 //! - [`db`]: the pool, migrations and per-table queries ([`schema`] is diesel's);
 //! - [`auth`]: token verification and the [`auth::Viewer`] a request acts as;
 //! - [`clients`]: the auth-service HTTP client (retries, circuit breaker);
 //! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
+//! - [`legacy`]: `import-legacy`, the import from the old FastAPI service's
+//!   database;
 //! - [`live`]: live updates: committed changes heard from PostgreSQL
 //!   (`LISTEN`), fanned out to this process's subscribers;
 //! - [`app`]: [`app::AppState`], what a request needs;
@@ -21,6 +24,8 @@
 //! - [`http`]: the HTTP surface: the `/graphql` admission layer, the
 //!   authentication extractor, the handlers, responses, limits, the layers
 //!   around every route, observability and status;
+//! - [`rest`]: the legacy REST layer (FastAPI paths and shapes, over the
+//!   GraphQL schema), `/openapi.json` and `/docs`;
 //! - [`router`]: the routes and their state; [`server`]: serving and
 //!   graceful shutdown.
 
@@ -35,13 +40,16 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod legacy;
 pub mod live;
+pub mod rest;
 pub mod router;
 pub mod schema;
 pub mod server;
 pub mod service;
 pub mod streak;
 pub mod telemetry;
+pub mod validation;
 
 use std::sync::Arc;
 

@@ -10,7 +10,13 @@ use user_service::clients::username_refresh::{UsernameRefreshSettings, UsernameR
 use user_service::config::{Cli, Command};
 use user_service::db::{self, Database};
 use user_service::events::{ConsumerSettings, EventConsumer};
-use user_service::{build_state, graphql, router, server, system_clock, telemetry};
+use user_service::{build_state, graphql, legacy, rest, router, server, system_clock, telemetry};
+
+/// mimalloc rather than the system allocator: a GraphQL answer is built from
+/// thousands of small values, and glibc's malloc and free took a third of
+/// the instructions of a 50-user read (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -22,9 +28,27 @@ async fn main() -> anyhow::Result<()> {
     }
     let matches = Cli::command()
         .subcommand(SeedArgs::augment_args(clap::Command::new("seed")))
+        .subcommand(
+            ImportLegacyArgs::augment_args(clap::Command::new("import-legacy")).about(
+                "Import the users, badges and goals of the old FastAPI user-service's database",
+            ),
+        )
+        .subcommand(
+            clap::Command::new("export-openapi")
+                .about("Print the OpenAPI document of the legacy REST layer (openapi.json)"),
+        )
         .get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let config = cli.config;
+    if let Some(import) = matches.subcommand_matches("import-legacy") {
+        let args = ImportLegacyArgs::from_arg_matches(import).unwrap_or_else(|error| error.exit());
+        telemetry::init(config.is_production());
+        return run_import(&config.database, args).await;
+    }
+    if matches.subcommand_matches("export-openapi").is_some() {
+        print!("{}", rest::docs::openapi_json());
+        return Ok(());
+    }
     if let Some(seed) = matches.subcommand_matches("seed") {
         let args = SeedArgs::from_arg_matches(seed).unwrap_or_else(|error| error.exit());
         telemetry::init(config.is_production());
@@ -166,6 +190,64 @@ async fn run_seed(
         report.replaced,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `import-legacy --from <postgres url> [--dry-run] [--schema v1|v2]`: the
+/// users, badges and goals of the old FastAPI user-service (see
+/// `user_service::legacy`). Progress goes to stderr, the report to stdout.
+#[derive(Debug, Args)]
+struct ImportLegacyArgs {
+    /// The legacy service's PostgreSQL database.
+    #[arg(long = "from", value_name = "POSTGRES_URL")]
+    from: String,
+    /// Do everything in a transaction that is rolled back: the report
+    /// says what a real run would do.
+    #[arg(long)]
+    dry_run: bool,
+    /// The legacy schema; detected when absent.
+    #[arg(long, value_enum)]
+    schema: Option<legacy::source::LegacySchema>,
+    /// Rows per batch (one transaction each).
+    #[arg(long, default_value_t = 500)]
+    batch_size: i64,
+}
+
+/// Creates and migrates this service's database as configured, then
+/// imports into it.
+async fn run_import(
+    config: &user_service::config::DatabaseConfig,
+    args: ImportLegacyArgs,
+) -> anyhow::Result<()> {
+    let url = secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
+    if config.database_create {
+        db::create_database_if_missing(&url).await?;
+    }
+    if config.run_migrations {
+        db::run_migrations(&url).await?;
+    }
+    let mut target =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
+            .await
+            .context("cannot connect to the user-service database")?;
+    let mut source =
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&args.from)
+            .await
+            .context("cannot connect to the legacy database (--from)")?;
+    let options = legacy::ImportOptions {
+        schema: args.schema,
+        dry_run: args.dry_run,
+        batch_size: args.batch_size,
+    };
+    let report = legacy::import(
+        &mut source,
+        &mut target,
+        options,
+        chrono::Utc::now,
+        |line| eprintln!("{line}"),
+    )
+    .await?;
+    print!("{report}");
     Ok(())
 }
 

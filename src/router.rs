@@ -1,7 +1,8 @@
 //! The routes: `/graphql` (GET and POST, behind its admission layer; a
 //! GET that asks for a WebSocket upgrade serves subscriptions),
 //! `/graphiql` (unless switched off), `/`, `/health`, `/ready`,
-//! `/db/status` and `/metrics` (unless switched off), over the
+//! `/db/status`, `/metrics` (unless switched off) and the legacy REST
+//! layer with `/openapi.json` and `/docs` (unless switched off), over the
 //! [`HttpState`] built here from the [`AppState`], with the layers of
 //! [`crate::http::middleware`] around them.
 
@@ -64,6 +65,9 @@ pub fn router(app: AppState) -> Router {
     }
     if config.http.enable_metrics {
         router = router.route("/metrics", get(observability::metrics_endpoint));
+    }
+    if config.legacy.legacy_rest_enabled {
+        router = router.merge(crate::rest::routes(&state));
     }
     let router = router
         .route_layer(middleware::from_fn(observability::track_requests))

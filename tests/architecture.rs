@@ -6,7 +6,8 @@
 //! - the ground floor: state ([`app`]), `db`, `domain`, `auth`, `clients`,
 //!   `events`, `service`, `config`, `clock`, `error` and the other leaves;
 //! - `graphql` (schema and resolvers) on top of it;
-//! - `http` (handlers, layers) on top of that;
+//! - `http` (handlers, layers) and `rest` (the legacy REST layer over the
+//!   schema) on top of that;
 //! - `router` and `server` at the top, imported by nobody (but `main`).
 //!
 //! Relative paths (`super::`, `self::`, a child module by name) are the
@@ -23,7 +24,7 @@ type Paths = Vec<Vec<String>>;
 fn layer(top: &str) -> u8 {
     match top {
         "graphql" => 1,
-        "http" => 2,
+        "http" | "rest" => 2,
         "router" | "server" => 3,
         _ => 0,
     }

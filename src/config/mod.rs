@@ -11,6 +11,7 @@
 //! - [`http`]: CORS, GraphiQL, body and GraphQL limits, timeouts, rate
 //!   limits, router-only mode, CSRF, APQ, metrics;
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
+//! - [`legacy`]: `LEGACY_REST_*`, the REST compatibility layer;
 //! - [`subscriptions`]: `SUBSCRIPTIONS_ENABLED`, `SUBSCRIPTION_*`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
@@ -49,12 +50,14 @@ pub mod auth;
 pub mod database;
 pub mod events;
 pub mod http;
+pub mod legacy;
 pub mod subscriptions;
 
 pub use auth::AuthConfig;
 pub use database::DatabaseConfig;
 pub use events::EventsConfig;
 pub use http::HttpConfig;
+pub use legacy::LegacyRestConfig;
 pub use subscriptions::SubscriptionConfig;
 
 /// The secret used when none is configured outside production. Public on
@@ -168,6 +171,8 @@ pub struct Config {
     pub http: HttpConfig,
     #[command(flatten)]
     pub events: EventsConfig,
+    #[command(flatten)]
+    pub legacy: LegacyRestConfig,
     #[command(flatten)]
     pub subscriptions: SubscriptionConfig,
 

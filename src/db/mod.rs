@@ -19,6 +19,7 @@ pub mod activity;
 pub mod auth_users;
 pub mod badges;
 pub mod goals;
+pub mod imports;
 pub mod pages;
 pub mod profiles;
 pub mod search;

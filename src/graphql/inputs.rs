@@ -11,52 +11,11 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::types::Timestamp;
 use crate::service::badges::ValidBadge;
 use crate::service::goals::{GoalUpdate, ValidGoal};
+use crate::validation::limits;
 
-/// Longest URL accepted.
-pub const MAX_URL_LEN: usize = 2048;
-/// Most skills a profile holds.
-pub const MAX_SKILLS: usize = 50;
-/// Longest skill.
-pub const MAX_SKILL_LEN: usize = 50;
-
-/// Trims `value` and checks its length in characters; empty is `None`.
-fn trimmed(field: &str, value: &str, max: usize) -> AppResult<Option<String>> {
-    let value = value.trim();
-    if value.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must be at most {max} characters"),
-        ));
-    }
-    Ok((!value.is_empty()).then(|| value.to_owned()))
-}
-
-/// A required, non-empty text.
-pub fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    trimmed(field, value, max)?
-        .ok_or_else(|| AppError::invalid(field, format!("{field} must not be empty")))
-}
-
-/// An optional text: blank counts as absent.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
-    value.map_or(Ok(None), |value| trimmed(field, value, max))
-}
-
-/// An optional absolute http(s) URL.
-pub fn optional_url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
-    let Some(value) = optional_text(field, value, MAX_URL_LEN)? else {
-        return Ok(None);
-    };
-    match url::Url::parse(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(Some(value))
-        }
-        _ => Err(AppError::invalid(
-            field,
-            format!("{field} must be an absolute http or https URL"),
-        )),
-    }
-}
+pub use crate::validation::{
+    MAX_SKILL_LEN, MAX_SKILLS, MAX_URL_LEN, optional_text, optional_url, required_text, skills,
+};
 
 /// Maps an absent/null/value field through `parse`: absent stays `None`,
 /// null becomes `Some(None)`.
@@ -69,26 +28,6 @@ fn patch<T>(
         MaybeUndefined::Null => Ok(Some(None)),
         MaybeUndefined::Value(value) => parse(Some(value)).map(Some),
     }
-}
-
-/// Skills: trimmed, each 1 to 50 characters, duplicates dropped regardless
-/// of case (the first spelling wins), at most 50.
-pub fn skills(field: &str, values: &[String]) -> AppResult<Vec<String>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut skills = Vec::new();
-    for value in values {
-        let skill = required_text(field, value, MAX_SKILL_LEN)?;
-        if seen.insert(skill.to_lowercase()) {
-            skills.push(skill);
-        }
-    }
-    if skills.len() > MAX_SKILLS {
-        return Err(AppError::invalid(
-            field,
-            format!("at most {MAX_SKILLS} skills are allowed"),
-        ));
-    }
-    Ok(skills)
 }
 
 /// Changes to a profile. An absent field is left unchanged; an explicit
@@ -116,15 +55,21 @@ impl UpdateProfileInput {
     /// Validates the input into the changes to store.
     pub fn into_changes(self) -> AppResult<ProfileChanges> {
         Ok(ProfileChanges {
-            display_name: patch(&self.display_name, |v| optional_text("displayName", v, 100))?,
-            bio: patch(&self.bio, |v| optional_text("bio", v, 2000))?,
+            display_name: patch(&self.display_name, |v| {
+                optional_text("displayName", v, limits::DISPLAY_NAME)
+            })?,
+            bio: patch(&self.bio, |v| optional_text("bio", v, limits::BIO))?,
             skills: match &self.skills {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(Vec::new()),
                 MaybeUndefined::Value(values) => Some(skills("skills", values)?),
             },
-            headline: patch(&self.headline, |v| optional_text("headline", v, 200))?,
-            location: patch(&self.location, |v| optional_text("location", v, 100))?,
+            headline: patch(&self.headline, |v| {
+                optional_text("headline", v, limits::HEADLINE)
+            })?,
+            location: patch(&self.location, |v| {
+                optional_text("location", v, limits::LOCATION)
+            })?,
             website_url: patch(&self.website_url, |v| optional_url("websiteUrl", v))?,
             avatar_url: patch(&self.avatar_url, |v| optional_url("avatarUrl", v))?,
         })
@@ -154,8 +99,12 @@ impl CreateBadgeInput {
             ));
         }
         Ok(ValidBadge {
-            name: required_text("name", &self.name, 100)?,
-            description: optional_text("description", self.description.as_deref(), 500)?,
+            name: required_text("name", &self.name, limits::BADGE_NAME)?,
+            description: optional_text(
+                "description",
+                self.description.as_deref(),
+                limits::BADGE_DESCRIPTION,
+            )?,
             icon_url: optional_url("iconUrl", self.icon_url.as_deref())?,
             date_achieved,
         })
@@ -177,8 +126,12 @@ pub struct CreateGoalInput {
 impl CreateGoalInput {
     pub fn validate(self) -> AppResult<ValidGoal> {
         Ok(ValidGoal {
-            title: required_text("title", &self.title, 200)?,
-            description: optional_text("description", self.description.as_deref(), 2000)?,
+            title: required_text("title", &self.title, limits::GOAL_TITLE)?,
+            description: optional_text(
+                "description",
+                self.description.as_deref(),
+                limits::GOAL_DESCRIPTION,
+            )?,
             status: self.status.unwrap_or(GoalStatus::InProgress),
         })
     }
@@ -207,9 +160,11 @@ fn not_null<T>(field: &str, value: MaybeUndefined<T>) -> AppResult<Option<T>> {
 
 impl UpdateGoalInput {
     pub fn validate(self) -> AppResult<GoalUpdate> {
-        let description = patch(&self.description, |v| optional_text("description", v, 2000))?;
+        let description = patch(&self.description, |v| {
+            optional_text("description", v, limits::GOAL_DESCRIPTION)
+        })?;
         let title = not_null("title", self.title)?
-            .map(|title| required_text("title", &title, 200))
+            .map(|title| required_text("title", &title, limits::GOAL_TITLE))
             .transpose()?;
         let status = not_null("status", self.status)?;
         let streak_count = not_null("streakCount", self.streak_count)?;

@@ -125,6 +125,23 @@ impl TestDatabase {
         let url = database_url(&name);
         Self { name, url }
     }
+
+    /// An empty database (no migrations), dropped with the test: a legacy
+    /// service's database, say.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn empty(prefix: &str) -> Self {
+        super::init_test_log();
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = AsyncPgConnection::establish(&server_url())
+            .await
+            .expect("connect to the test PostgreSQL server");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create an empty database");
+        let url = database_url(&name);
+        Self { name, url }
+    }
 }
 
 impl Drop for TestDatabase {
