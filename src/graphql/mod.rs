@@ -70,7 +70,8 @@ pub struct SchemaLimits {
     pub apq_cache_size: usize,
 }
 
-/// The schema without data, for `export-schema` and the SDL test.
+/// The schema without data, for `export-schema` and the SDL test. The
+/// federated SDL includes `Subscription` (for routers that serve them).
 pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         Query::default(),
@@ -78,6 +79,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, subscription
         subscription::Subscription,
     )
     .enable_federation()
+    .enable_subscription_in_federation()
 }
 
 /// The SDL of the subgraph, as `export-schema` prints it.
