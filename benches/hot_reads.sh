@@ -232,6 +232,25 @@ for shape in ("one", "many"):
         ok &= met
     print(f"|  | goals: " + ", ".join(f"{n} {'met' if m else 'MISSED'}" for n, m in goals.items()) + " |")
 print()
+# Where the 2 cores go per request (bench.py's /proc accounting, median over
+# rounds): PostgreSQL, the load generator, and everything else (the server
+# under test, plus whatever else the machine runs). The ceiling is what the
+# cores allow if the server itself took no CPU at all.
+print("| shape | target | req/s | PostgreSQL µs/req | load generator µs/req | other (server + machine) µs/req | ceiling with a free server, req/s |")
+print("|---|---|---:|---:|---:|---:|---:|")
+cores = os.cpu_count() or 1
+for shape in ("one", "many"):
+    res = json.load(open(f"{out}/bench-{shape}.json"))
+    for target in ("postgraphile", "ours", "pgbench-pool10"):
+        runs = [r for r in res["runs"] if r.get("target") == target and r.get("us_per_req")]
+        if not runs:
+            continue
+        med = lambda key: statistics.median(r["us_per_req"].get(key, 0) for r in runs)
+        rps = statistics.median(r["rps"] for r in runs)
+        pg, load, other = med("postgres"), med("loadgen"), med("other")
+        ceiling = cores * 1e6 / (pg + load) if pg + load else float("nan")
+        print(f"| {shape} | {target} | {rps:.0f} | {pg:.0f} | {load:.0f} | {other:.0f} | {ceiling:.0f} |")
+print()
 print(f"resident memory < 64 MB: {'met' if rss_mb < 64 else 'MISSED'}")
 print("all goals met" if ok and rss_mb < 64 else "some goals missed")
 PY

@@ -5,6 +5,7 @@
 #
 #   benches/profile.sh one            # or: many
 #   SECONDS_UNDER_LOAD=20 BENCH_BIN=target/release/user-service benches/profile.sh many
+#   SERVICE_PRELOAD=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2 benches/profile.sh many   # another allocator
 #
 # Prints instructions per request and the functions that cost the most
 # (inclusive and self). The raw profile stays in target/bench/profile-*/.
@@ -43,7 +44,7 @@ for _ in range(2000):
         print(json.dumps({"query": qs["many"], "variables": {"ids": ids}}))
 PY
 
-valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" "$bin" serve >"$out/service.log" 2>&1 &
+env ${SERVICE_PRELOAD:+LD_PRELOAD=$SERVICE_PRELOAD} valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" "$bin" serve >"$out/service.log" 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do

@@ -23,7 +23,7 @@
 //! Where errors become answers:
 //!
 //! - GraphQL errors: here ([`ErrorExtensions`] for [`AppError`] sets
-//!   `extensions.code` / `field`), plus `graphql::ErrorCodes`, which gives
+//!   `extensions.code` / `field`), plus `graphql::assign_codes`, which gives
 //!   async-graphql's own parse, validation and coercion errors their codes
 //!   and hides the message of anything uncoded.
 //! - HTTP status codes: the `/graphql` handler, `http::graphql` (its

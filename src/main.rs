@@ -12,6 +12,12 @@ use user_service::db::{self, Database};
 use user_service::events::{ConsumerSettings, EventConsumer};
 use user_service::{build_state, graphql, legacy, rest, router, server, system_clock, telemetry};
 
+/// mimalloc rather than the system allocator: a GraphQL answer is built from
+/// thousands of small values, and glibc's malloc and free took a third of
+/// the instructions of a 50-user read (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // A missing .env is fine; a broken one is worth a word.

@@ -2,85 +2,64 @@
 //! an argument or input object field whose value is a variable the request
 //! did not provide (and that has no default) is *absent*, not null: the
 //! argument's default applies and a stored value is left unchanged.
-//! async-graphql reads such a variable as null, so this extension removes
-//! those arguments and fields from the parsed document before execution.
+//! async-graphql reads such a variable as null, so [`strip`] removes those
+//! arguments and fields from the parsed document before execution.
 //!
 //! It leaves validation its say: a variable whose type is not a known input
 //! type is never stripped, and a definition the document never used stays,
 //! so `query($x: Nope) { __typename }` still fails validation.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
     Type,
 };
-use async_graphql::{Name, ServerResult, Variables};
+use async_graphql::{Name, Variables};
 use async_graphql_value::Value;
 
-/// The extension factory.
-#[derive(Debug, Clone, Copy)]
-pub struct AbsentVariables;
-
-impl ExtensionFactory for AbsentVariables {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AbsentVariables)
+/// Removes from `document` the arguments and input object fields bound to
+/// a variable `variables` does not provide, when that variable is nullable,
+/// has no default and is of an input type (`is_input_type` of its base type
+/// name).
+pub fn strip(
+    document: &mut ExecutableDocument,
+    variables: &Variables,
+    is_input_type: impl Fn(&str) -> bool,
+) {
+    let missing = missing_variables(document, variables, is_input_type);
+    if missing.is_empty() {
+        return;
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AbsentVariables {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let mut document = next.run(ctx, query, variables).await?;
-        let registry = &ctx.schema_env.registry;
-        let missing = missing_variables(&document, variables, |name| {
-            registry
-                .types
-                .get(name)
-                .is_some_and(async_graphql::registry::MetaType::is_input)
+    let mut used_before = HashSet::new();
+    for operation in operations_mut(&mut document.operations) {
+        collect_uses(&operation.selection_set.node, &mut used_before);
+    }
+    for fragment in document.fragments.values() {
+        collect_uses(&fragment.node.selection_set.node, &mut used_before);
+    }
+    for operation in operations_mut(&mut document.operations) {
+        strip_selection_set(&mut operation.selection_set.node, &missing);
+    }
+    for fragment in document.fragments.values_mut() {
+        strip_selection_set(&mut fragment.node.selection_set.node, &missing);
+    }
+    // A definition left without a use by the stripping would fail
+    // validation ("variable is not used"): drop it, as the request never
+    // gave it a value. One the document never used stays, for validation
+    // to refuse.
+    let mut used = HashSet::new();
+    for operation in operations_mut(&mut document.operations) {
+        collect_uses(&operation.selection_set.node, &mut used);
+    }
+    for fragment in document.fragments.values() {
+        collect_uses(&fragment.node.selection_set.node, &mut used);
+    }
+    for operation in operations_mut(&mut document.operations) {
+        operation.variable_definitions.retain(|definition| {
+            let name = &definition.node.name.node;
+            !missing.contains(name) || used.contains(name) || !used_before.contains(name)
         });
-        if missing.is_empty() {
-            return Ok(document);
-        }
-        let mut used_before = HashSet::new();
-        for operation in operations_mut(&mut document.operations) {
-            collect_uses(&operation.selection_set.node, &mut used_before);
-        }
-        for fragment in document.fragments.values() {
-            collect_uses(&fragment.node.selection_set.node, &mut used_before);
-        }
-        for operation in operations_mut(&mut document.operations) {
-            strip_selection_set(&mut operation.selection_set.node, &missing);
-        }
-        for fragment in document.fragments.values_mut() {
-            strip_selection_set(&mut fragment.node.selection_set.node, &missing);
-        }
-        // A definition left without a use by the stripping would fail
-        // validation ("variable is not used"): drop it, as the request never
-        // gave it a value. One the document never used stays, for
-        // validation to refuse.
-        let mut used = HashSet::new();
-        for operation in operations_mut(&mut document.operations) {
-            collect_uses(&operation.selection_set.node, &mut used);
-        }
-        for fragment in document.fragments.values() {
-            collect_uses(&fragment.node.selection_set.node, &mut used);
-        }
-        for operation in operations_mut(&mut document.operations) {
-            operation.variable_definitions.retain(|definition| {
-                let name = &definition.node.name.node;
-                !missing.contains(name) || used.contains(name) || !used_before.contains(name)
-            });
-        }
-        Ok(document)
     }
 }
 

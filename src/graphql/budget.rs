@@ -1,7 +1,8 @@
-//! The budget of a request, enforced by one extension at three points:
+//! The budget of a request, enforced at three points (by
+//! [`crate::graphql::execution`]):
 //!
-//! 1. **Before any parser** (`prepare_request`, ahead of automatic persisted
-//!    queries, which parse a query they register): the lexical pass of
+//! 1. **Before any parser** (ahead of automatic persisted queries, which
+//!    parse a query they register): the lexical pass of
 //!    [`lexer_guard`] (tokens, bracket nesting) refuses with
 //!    `GRAPHQL_PARSE_FAILED`; variables nested past the same bound are
 //!    `BAD_USER_INPUT`.
@@ -17,7 +18,7 @@
 //!    whose root fields (aliases included) outnumber what is left of the
 //!    viewer's write quota ([`MutationQuota`]), with `SERVICE_UNAVAILABLE`
 //!    (the HTTP layer answers 429).
-//! 3. **After execution** (`execute`): an answer larger than the response
+//! 3. **After execution**: an answer larger than the response
 //!    budget (shared by a batch too) is replaced by a
 //!    `GRAPHQL_VALIDATION_FAILED` error, so no oversized body leaves. The
 //!    cost limit keeps this rare; for a mutation the writes have then
@@ -28,11 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Request, Response, ServerResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, Variables};
 use async_graphql_value::ConstValue;
 
 use crate::error::code;
@@ -154,17 +152,13 @@ fn mutation_quota(request: &Request) -> Option<MutationQuota> {
         .cloned()
 }
 
-/// The extension factory.
+/// The budget's checks, run by [`crate::graphql::execution`] around the
+/// engine.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentBudget(pub BudgetLimits);
 
-impl ExtensionFactory for DocumentBudget {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-fn request_budget(request: &Request) -> Option<RequestBudget> {
+/// The shared budget `request` carries, if any.
+pub fn request_budget(request: &Request) -> Option<RequestBudget> {
     request
         .data
         .get(&TypeId::of::<RequestBudget>())
@@ -174,7 +168,7 @@ fn request_budget(request: &Request) -> Option<RequestBudget> {
 
 impl DocumentBudget {
     /// Step 1: the lexical pass over the document and the variables.
-    fn check_lexically(&self, request: &Request) -> ServerResult<()> {
+    pub fn check_lexically(&self, request: &Request) -> ServerResult<()> {
         let limits = self.0.lexical;
         if !request.query.is_empty() {
             lexer_guard::scan(&request.query, limits)
@@ -289,20 +283,18 @@ fn unprovided_required_variable(
         })
 }
 
-/// Counts bytes written, failing once past `limit`.
-struct ByteCounter {
-    written: u64,
-    limit: u64,
+/// A buffer that refuses to grow past `limit` bytes.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
 }
 
-impl std::io::Write for ByteCounter {
+impl std::io::Write for CappedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.written = self
-            .written
-            .saturating_add(u64::try_from(buf.len()).unwrap_or(u64::MAX));
-        if self.written > self.limit {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
             return Err(std::io::Error::other("over the response budget"));
         }
+        self.bytes.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -311,44 +303,36 @@ impl std::io::Write for ByteCounter {
     }
 }
 
-/// The serialised size of `response`, or `None` past `limit`.
-fn response_size(response: &Response, limit: u64) -> Option<u64> {
-    let mut counter = ByteCounter { written: 0, limit };
-    serde_json::to_writer(&mut counter, response).ok()?;
-    Some(counter.written)
+/// `response` in JSON, or `None` past `limit` bytes (serialisation stops
+/// there).
+fn serialize_within(response: &Response, limit: u64) -> Option<Vec<u8>> {
+    let mut buffer = CappedBuffer {
+        bytes: Vec::with_capacity(4096),
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    serde_json::to_writer(&mut buffer, response).ok()?;
+    Some(buffer.bytes)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentBudget {
-    async fn prepare_request(
+impl DocumentBudget {
+    /// Step 2, on the parsed `document` of `request`: required variables,
+    /// the cost charged to the request's budget, and a mutation's writes
+    /// charged to the viewer's quota.
+    pub fn check_document(
         &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.check_lexically(&request)?;
-        // Persisted queries resolve here (and parse what they register).
-        let mut request = next.run(ctx, request).await?;
-        if request.parsed_query().is_err() {
-            // The engine parses again and reports it in its own words.
-            return Ok(request);
-        }
-        let variables = std::mem::take(&mut request.variables);
-        let operation_name = request.operation_name.clone();
-        let cost = request
-            .parsed_query()
-            .map(|document| cost::document_cost(document, &variables, operation_name.as_deref()))
-            .unwrap_or_default();
-        let missing = request.parsed_query().ok().and_then(|document| {
-            unprovided_required_variable(document, &variables, operation_name.as_deref())
-        });
-        request.variables = variables;
-        if let Some(message) = missing {
+        request: &Request,
+        document: &ExecutableDocument,
+    ) -> ServerResult<()> {
+        let operation_name = request.operation_name.as_deref();
+        let cost = cost::document_cost(document, &request.variables, operation_name);
+        if let Some(message) =
+            unprovided_required_variable(document, &request.variables, operation_name)
+        {
             return Err(refusal(message, code::BAD_USER_INPUT));
         }
-        self.charge(cost, request_budget(&request).as_ref())?;
+        self.charge(cost, request_budget(request).as_ref())?;
         if cost.mutation_fields > 0
-            && let Some(quota) = mutation_quota(&request)
+            && let Some(quota) = mutation_quota(request)
             && quota.charge(cost.mutation_fields).is_err()
         {
             return Err(refusal(
@@ -359,36 +343,37 @@ impl Extension for DocumentBudget {
                 code::SERVICE_UNAVAILABLE,
             ));
         }
-        Ok(request)
+        Ok(())
     }
 
-    async fn execute(
+    /// Step 3: `response` in JSON, serialised once, if it fits in what is
+    /// left of the response budget of the request (`budget`, shared by a
+    /// batch); else the refusal to answer in its place.
+    pub fn serialize(
         &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        let budget = ctx.data_opt::<RequestBudget>();
+        response: &Response,
+        budget: Option<&RequestBudget>,
+    ) -> Result<Vec<u8>, ServerError> {
         let max = self.0.max_response_bytes;
         let spent = budget.map_or(0, |budget| budget.0.response_bytes.load(Ordering::Relaxed));
         let remaining = max.saturating_sub(spent);
-        match response_size(&response, remaining) {
-            Some(size) => {
+        match serialize_within(response, remaining) {
+            Some(body) => {
                 if let Some(budget) = budget {
+                    let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
                     budget.0.response_bytes.fetch_add(size, Ordering::Relaxed);
                 }
-                response
+                Ok(body)
             }
             None => {
                 tracing::warn!(
                     max_response_bytes = max,
                     "a GraphQL answer exceeded the response budget"
                 );
-                Response::from_errors(vec![refusal(
+                Err(refusal(
                     format!("the answer is larger than the {max} bytes a response may hold"),
                     code::GRAPHQL_VALIDATION_FAILED,
-                )])
+                ))
             }
         }
     }

@@ -2,19 +2,21 @@
 //! which async-graphql does not offer itself: an alias limit (thousands of
 //! aliases are refused before the quadratic field-merging validation runs),
 //! introspection switched off without losing federation's `_service`, and
-//! "queries only" for GET requests (persisted queries included).
+//! "queries only" for GET requests (persisted queries included). The
+//! engine's own parse-time limits (directives per field, nesting of
+//! selection sets through fragments) are checked here too, since the
+//! engine only sees documents that are already parsed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult};
 
 use crate::error::code;
-use crate::graphql::refusal;
+use crate::graphql::{refusal, with_code};
 
 /// The message of a mutation refused over GET.
 pub const GET_MUTATION_MESSAGE: &str = "mutations are only accepted over POST";
@@ -39,26 +41,28 @@ impl QueriesOnly {
 #[derive(Debug, Clone, Default)]
 pub struct OperationSlot(pub Arc<std::sync::OnceLock<String>>);
 
-/// The extension factory.
+/// The rules, with their limits.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentRules {
     /// Most aliases in one document.
     pub max_aliases: usize,
     /// Whether `__schema` and `__type` may be asked for.
     pub introspection: bool,
+    /// Most directives on one field.
+    pub max_directives: usize,
 }
 
-impl ExtensionFactory for DocumentRules {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
+/// Deepest nesting of selection sets, fragments expanded (async-graphql's
+/// own default, which its engine applied at parse time).
+pub const MAX_RECURSION_DEPTH: usize = 32;
 
 /// What a walk over a document found.
 #[derive(Debug, Default)]
 struct Census {
     aliases: usize,
     introspection: bool,
+    /// The most directives on one field, and where.
+    directives: Option<(usize, String, async_graphql::Pos)>,
 }
 
 fn walk(selection_set: &SelectionSet, census: &mut Census) {
@@ -71,6 +75,15 @@ fn walk(selection_set: &SelectionSet, census: &mut Census) {
                 }
                 if matches!(field.name.node.as_str(), "__schema" | "__type") {
                     census.introspection = true;
+                }
+                let directives = field.directives.len();
+                if census
+                    .directives
+                    .as_ref()
+                    .is_none_or(|(most, ..)| directives > *most)
+                {
+                    census.directives =
+                        Some((directives, field.name.node.to_string(), selection.pos));
                 }
                 walk(&field.selection_set.node, census);
             }
@@ -107,24 +120,81 @@ fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>)
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentRules {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+/// Fails when a selection set sits deeper than `max_depth`, fragments
+/// expanded (the walk stops at the limit, so it is bounded).
+fn check_recursion(
+    document: &ExecutableDocument,
+    selection_set: &async_graphql::Positioned<SelectionSet>,
+    depth: usize,
+    max_depth: usize,
+) -> ServerResult<()> {
+    if depth > max_depth {
+        return Err(ServerError::new(
+            format!("The recursion depth of the query cannot be greater than `{max_depth}`"),
+            Some(selection_set.pos),
+        ));
+    }
+    for selection in &selection_set.node.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                if !field.node.selection_set.node.items.is_empty() {
+                    check_recursion(document, &field.node.selection_set, depth + 1, max_depth)?;
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    check_recursion(document, &fragment.node.selection_set, depth + 1, max_depth)?;
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                check_recursion(document, &fragment.node.selection_set, depth + 1, max_depth)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl DocumentRules {
+    /// The engine's parse-time limits, refused as `GRAPHQL_PARSE_FAILED`
+    /// like the engine did: directives per field and the nesting of
+    /// selection sets.
+    pub fn check_shape(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let census = census(document);
+        if let Some((most, field, pos)) = census.directives
+            && most > self.max_directives
+        {
+            return Err(refusal_at(
+                format!(
+                    "The number of directives on the field `{field}` cannot be greater than `{}`",
+                    self.max_directives
+                ),
+                pos,
+                code::GRAPHQL_PARSE_FAILED,
+            ));
+        }
+        for (_, operation) in document.operations.iter() {
+            check_recursion(
+                document,
+                &operation.node.selection_set,
+                0,
+                MAX_RECURSION_DEPTH,
+            )
+            .map_err(|error| with_code(error, code::GRAPHQL_PARSE_FAILED))?;
+        }
+        Ok(())
+    }
+
+    /// The rules on the parsed `document` of `request`; records the name of
+    /// its only operation in the request's [`OperationSlot`].
+    pub fn check(&self, request: &Request, document: &ExecutableDocument) -> ServerResult<()> {
         if let (Some(slot), DocumentOperations::Multiple(operations)) =
-            (ctx.data_opt::<OperationSlot>(), &document.operations)
+            (request_data::<OperationSlot>(request), &document.operations)
             && operations.len() == 1
             && let Some(name) = operations.keys().next()
         {
             let _ = slot.0.set(name.to_string());
         }
-        let census = census(&document);
+        let census = census(document);
         if census.aliases > self.max_aliases {
             return Err(refusal(
                 format!(
@@ -140,12 +210,24 @@ impl Extension for DocumentRules {
                 code::GRAPHQL_VALIDATION_FAILED,
             ));
         }
-        if let Some(get) = ctx.data_opt::<QueriesOnly>()
-            && selects_mutation(&document, get.operation_name.as_deref())
+        if let Some(get) = request_data::<QueriesOnly>(request)
+            && selects_mutation(document, get.operation_name.as_deref())
         {
             get.refused.store(true, Ordering::Relaxed);
             return Err(refusal(GET_MUTATION_MESSAGE, code::BAD_USER_INPUT));
         }
-        Ok(document)
+        Ok(())
     }
+}
+
+/// The request data of type `T` that `request` carries.
+fn request_data<T: 'static>(request: &Request) -> Option<&T> {
+    request
+        .data
+        .get(&std::any::TypeId::of::<T>())
+        .and_then(|data| data.downcast_ref::<T>())
+}
+
+fn refusal_at(message: String, pos: async_graphql::Pos, value: &str) -> ServerError {
+    with_code(ServerError::new(message, Some(pos)), value)
 }

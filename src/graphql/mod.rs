@@ -1,11 +1,17 @@
-//! The GraphQL schema: building it, its request data, and the extension
-//! that makes every error carry the contract's `extensions.code`.
+//! The GraphQL schema: building it, its request data, and the rule that
+//! makes every error carry the contract's `extensions.code`.
+//!
+//! The schema registers no async-graphql extension: with one, the engine
+//! sends every field and every list item through the extension chain (a
+//! `ResolveInfo`, a registry lookup and boxed futures each). The checks a
+//! request needs before and after the engine run in [`execution`] instead.
 
 mod absent_variables;
 pub mod budget;
 pub mod cost;
 pub mod cursor;
 pub mod document_rules;
+pub mod execution;
 pub mod guard;
 pub mod inputs;
 pub mod lexer_guard;
@@ -15,24 +21,15 @@ pub mod query;
 pub mod search;
 pub mod types;
 
-use std::sync::Arc;
-
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
     Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder, ServerError,
-    ServerResult, ValidationResult, Variables,
 };
 
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, code};
 
+pub use execution::Executor;
 pub use loaders::Loaders;
 
 /// Reading users: `me`, `user`, `users` and `searchUsers`.
@@ -76,8 +73,6 @@ pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscri
         EmptySubscription,
     )
     .enable_federation()
-    .extension(ErrorCodes)
-    .extension(absent_variables::AbsentVariables)
 }
 
 /// The SDL of the subgraph, as `export-schema` prints it.
@@ -87,16 +82,16 @@ pub fn sdl() -> String {
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }
 
-/// The schema that serves requests. Introspection stays enabled in the
-/// engine (async-graphql would otherwise also hide federation's `_service`);
-/// [`document_rules::DocumentRules`] refuses `__schema` / `__type` instead
-/// when `limits.introspection` is off.
+/// The schema that serves requests, with the checks around it. Introspection
+/// stays enabled in the engine (async-graphql would otherwise also hide
+/// federation's `_service`); [`document_rules::DocumentRules`] refuses
+/// `__schema` / `__type` instead when `limits.introspection` is off.
 ///
 /// [`budget::DocumentBudget`] takes the place of async-graphql's
 /// `limit_complexity` (which counts one per field whatever the list length,
-/// and expands fragments without memoising); it is registered before the
-/// persisted-query extension so its lexical pass runs before any parser.
-pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
+/// and expands fragments without memoising); its lexical pass runs before
+/// any parser, persisted queries included.
+pub fn build_schema(state: AppState, limits: SchemaLimits) -> Executor {
     let budget = budget::BudgetLimits {
         lexical: lexer_guard::LexicalLimits {
             max_tokens: limits.max_tokens,
@@ -105,22 +100,21 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> AppSchema {
         max_cost: u64::try_from(limits.max_complexity).unwrap_or(u64::MAX),
         max_response_bytes: u64::try_from(limits.max_response_bytes).unwrap_or(u64::MAX),
     };
-    let mut builder = schema_builder()
+    let schema = schema_builder()
         .data(cursor::CursorKey::for_config(&state.config))
         .data(state)
         .limit_depth(limits.max_depth)
-        .limit_directives(limits.max_directives)
-        .extension(budget::DocumentBudget(budget))
-        .extension(document_rules::DocumentRules {
+        .finish();
+    Executor::new(
+        schema,
+        budget::DocumentBudget(budget),
+        document_rules::DocumentRules {
             max_aliases: limits.max_aliases,
             introspection: limits.introspection,
-        });
-    if let Some(size) = std::num::NonZeroUsize::new(limits.apq_cache_size) {
-        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            size.get(),
-        )));
-    }
-    builder.finish()
+            max_directives: limits.max_directives,
+        },
+        limits.apq_cache_size,
+    )
 }
 
 /// What the resolvers read from the context.
@@ -154,20 +148,6 @@ impl ContextExt for Context<'_> {
 #[error("request data {0} is missing")]
 struct MissingRequestData(&'static str);
 
-/// Gives every error a contract code: parse failures
-/// `GRAPHQL_PARSE_FAILED`, validation failures (limits included)
-/// `GRAPHQL_VALIDATION_FAILED`, argument coercion failures
-/// `BAD_USER_INPUT`; anything else without a code is an internal error whose
-/// message is replaced, so no internal text reaches a client.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
 fn has_code(error: &ServerError) -> bool {
     error
         .extensions
@@ -176,11 +156,11 @@ fn has_code(error: &ServerError) -> bool {
 }
 
 /// A request-level error (no location) with the contract `code`.
-fn refusal(message: impl Into<String>, code: &str) -> ServerError {
+pub(crate) fn refusal(message: impl Into<String>, code: &str) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
-fn with_code(mut error: ServerError, value: &str) -> ServerError {
+pub(crate) fn with_code(mut error: ServerError, value: &str) -> ServerError {
     if !has_code(&error) {
         error
             .extensions
@@ -190,58 +170,39 @@ fn with_code(mut error: ServerError, value: &str) -> ServerError {
     error
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|error| {
-                if has_code(&error) {
-                    error
-                } else if error.message == "PersistedQueryNotFound" {
-                    // Apollo clients send the full query on this code.
-                    with_code(error, code::PERSISTED_QUERY_NOT_FOUND)
-                } else if error.path.is_empty() {
-                    with_code(error, code::GRAPHQL_VALIDATION_FAILED)
-                } else if ["Failed to parse", "Invalid value", "Expected input type"]
-                    .iter()
-                    .any(|prefix| error.message.starts_with(prefix))
-                {
-                    with_code(error, code::BAD_USER_INPUT)
-                } else {
-                    tracing::error!(message = %error.message, path = ?error.path, "error without a code");
-                    let mut opaque = ServerError::new("internal server error", error.locations.first().copied());
-                    opaque.path = error.path;
-                    with_code(opaque, code::INTERNAL_SERVER_ERROR)
-                }
-            })
-            .collect();
-        response
+/// Gives every error of `response` a contract code: request-level errors
+/// (validation, limits) `GRAPHQL_VALIDATION_FAILED`, argument coercion
+/// failures `BAD_USER_INPUT`; anything else without a code is an internal
+/// error whose message is replaced, so no internal text reaches a client.
+/// (Parse failures get `GRAPHQL_PARSE_FAILED` where the document is parsed,
+/// in [`execution`].)
+pub fn assign_codes(mut response: Response) -> Response {
+    if response.errors.iter().all(has_code) {
+        return response;
     }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|error| with_code(error, code::GRAPHQL_PARSE_FAILED))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| with_code(error, code::GRAPHQL_VALIDATION_FAILED))
-                .collect()
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|error| {
+            if has_code(&error) {
+                error
+            } else if error.message == "PersistedQueryNotFound" {
+                // Apollo clients send the full query on this code.
+                with_code(error, code::PERSISTED_QUERY_NOT_FOUND)
+            } else if error.path.is_empty() {
+                with_code(error, code::GRAPHQL_VALIDATION_FAILED)
+            } else if ["Failed to parse", "Invalid value", "Expected input type"]
+                .iter()
+                .any(|prefix| error.message.starts_with(prefix))
+            {
+                with_code(error, code::BAD_USER_INPUT)
+            } else {
+                tracing::error!(message = %error.message, path = ?error.path, "error without a code");
+                let mut opaque =
+                    ServerError::new("internal server error", error.locations.first().copied());
+                opaque.path = error.path;
+                with_code(opaque, code::INTERNAL_SERVER_ERROR)
+            }
         })
-    }
+        .collect();
+    response
 }

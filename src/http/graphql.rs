@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::BatchRequest;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
 use axum::http::request::Parts;
@@ -27,10 +27,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::Viewer;
-use crate::error::{AppError, code};
+use crate::error::code;
 use crate::graphql::Loaders;
 use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
+use crate::graphql::execution::Answers;
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
 use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
@@ -207,22 +208,6 @@ fn operation_label(sent: Option<&str>, slot: &OperationSlot) -> OperationLabel {
     OperationLabel::from_name(sent.or_else(|| slot.0.get().map(String::as_str)))
 }
 
-/// A request error: no data, and only errors that belong to no field.
-fn is_request_error(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty())
-}
-
-fn error_codes(response: &async_graphql::Response) -> impl Iterator<Item = String> + '_ {
-    response.errors.iter().map(|error| {
-        match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            _ => code::INTERNAL_SERVER_ERROR.to_owned(),
-        }
-    })
-}
-
 /// Authentication (its refusal comes after those of the extractors that
 /// read the request, which is why it is extracted as a `Result`), the
 /// per-user rate limit, then execution within the request timeout.
@@ -271,7 +256,7 @@ async fn execute(
         quota.as_ref(),
     );
     let timeout = state.app.config.http.request_timeout;
-    let executed = tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await;
+    let executed = tokio::time::timeout(timeout, state.schema.answer_batch(batch)).await;
     let label = label.resolve();
     tracing::Span::current().record("operation", label.0.as_str());
     let mut response = match executed {
@@ -304,7 +289,7 @@ async fn execute(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
-        Ok(response) => respond(media, &response),
+        Ok(answers) => respond(media, answers),
     };
     response.extensions_mut().insert(label);
     response
@@ -363,36 +348,24 @@ fn prepare(
 
 /// The answer to an executed request: its errors counted, 400 for a request
 /// error in `graphql-response+json`, else 200.
-fn respond(media: ResponseMedia, response: &BatchResponse) -> Response {
-    let status = match response {
-        BatchResponse::Single(single) => {
-            error_codes(single).for_each(|code| count_error(&code));
-            if media == ResponseMedia::GraphqlResponse && is_request_error(single) {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::OK
-            }
-        }
-        BatchResponse::Batch(responses) => {
-            for single in responses {
-                error_codes(single).for_each(|code| count_error(&code));
-            }
-            StatusCode::OK
-        }
-    };
-    match serde_json::to_vec(response) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response(),
-        Err(error) => {
-            let error = AppError::internal(error);
-            tracing::error!(%error, "could not serialise a GraphQL response");
-            refusal(
-                media,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::INTERNAL_SERVER_ERROR,
-                "internal server error",
-            )
-        }
+fn respond(media: ResponseMedia, answers: Answers) -> Response {
+    for answer in answers.iter() {
+        answer.error_codes.iter().for_each(|code| count_error(code));
     }
+    let status = match &answers {
+        Answers::Single(answer)
+            if media == ResponseMedia::GraphqlResponse && answer.request_error =>
+        {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        answers.into_body(),
+    )
+        .into_response()
 }
 
 /// `GET /graphiql`: the playground, pointed at `/graphql`. Its requests

@@ -1,19 +1,19 @@
 //! [`HttpState`]: the state of the HTTP layer, the application state with
-//! the GraphQL schema and the rate limiters around it.
+//! the GraphQL schema (with the checks around it) and the rate limiters.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 
 use crate::app::AppState;
-use crate::graphql::AppSchema;
+use crate::graphql::Executor;
 use crate::http::limits::{RateLimits, TrustForwardedFor};
 
 /// The state of the HTTP layer: the app, its schema and the rate limiters.
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
-    pub schema: AppSchema,
+    pub schema: Executor,
     pub rate_limits: Arc<RateLimits>,
     /// The last `/ready` probe, shared by the calls of one period.
     pub readiness: Arc<ReadinessCache>,
