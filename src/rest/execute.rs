@@ -1,9 +1,10 @@
 //! How a REST request runs: who calls ([`Caller`]: the same token
 //! verification and per-user rate limit as `/graphql`), what it sends
 //! ([`Body`] and [`QueryParams`], refused with FastAPI's 422), and
-//! [`Caller::run`], which executes one fixed GraphQL operation of the
-//! schema as the caller, so the guard, validation, privacy, activity and
-//! errors are GraphQL's own.
+//! [`Caller::run`], which executes one fixed GraphQL operation as the
+//! caller through the same [`Executor`](crate::graphql::Executor) as
+//! `/graphql` (its checks, then the engine, then the error codes), so the
+//! guard, validation, privacy, activity and errors are GraphQL's own.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -93,8 +94,8 @@ impl Caller {
             ))
             .data(RequestBudget::default());
         let timeout = app.config.http.request_timeout;
-        let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await
-        else {
+        let executed = async_graphql::Executor::execute(&state.schema, request);
+        let Ok(response) = tokio::time::timeout(timeout, executed).await else {
             tracing::warn!(timeout_ms = timeout.as_millis(), "REST request timed out");
             return Err(RestError::unavailable(format!(
                 "The request took longer than {} ms",
