@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::{Database, PooledConnection};
 use crate::error::AppResult;
 use crate::events::ConsumerStatus;
+use crate::live::LiveHub;
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct AppStateInner {
     pub auth_service: AuthServiceClient,
     /// Set by the event consumer running in this process, if any.
     pub consumer: ConsumerStatus,
+    /// Committed changes, for this process's subscriptions.
+    pub live: LiveHub,
 }
 
 impl Deref for AppState {

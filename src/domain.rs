@@ -122,7 +122,7 @@ macro_rules! text_enum {
             }
 
             /// Reads a stored text; `None` for one this build does not know.
-            fn from_db(value: &str) -> Option<Self> {
+            pub fn from_db(value: &str) -> Option<Self> {
                 match value { $($text => Some(Self::$variant),)+ _ => None }
             }
         }

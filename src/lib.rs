@@ -15,6 +15,8 @@
 //! - [`events`]: the RabbitMQ consumer of the auth-service's user events;
 //! - [`legacy`]: `import-legacy`, the import from the old FastAPI service's
 //!   database;
+//! - [`live`]: live updates: committed changes heard from PostgreSQL
+//!   (`LISTEN`), fanned out to this process's subscribers;
 //! - [`app`]: [`app::AppState`], what a request needs;
 //! - [`service`]: the write layer: one unit of work (one transaction) per
 //!   change, and user provisioning;
@@ -39,6 +41,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod legacy;
+pub mod live;
 pub mod rest;
 pub mod router;
 pub mod schema;
@@ -63,6 +66,10 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
     auth::check_production(&config)?;
     let verifier = TokenVerifier::from_config(&config.auth, &config.effective_secret())?;
     let auth_service = AuthServiceClient::new(AuthServiceSettings::from_config(&config.auth))?;
+    let live = live::LiveHub::new(
+        config.database.database_url.clone(),
+        config.subscriptions.subscription_buffer,
+    );
     Ok(AppState::new(AppStateInner {
         config,
         db,
@@ -70,6 +77,7 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         clock,
         auth_service,
         consumer: events::ConsumerStatus::default(),
+        live,
     }))
 }
 

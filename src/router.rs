@@ -1,4 +1,5 @@
-//! The routes: `/graphql` (GET and POST, behind its admission layer),
+//! The routes: `/graphql` (GET and POST, behind its admission layer; a
+//! GET that asks for a WebSocket upgrade serves subscriptions),
 //! `/graphiql` (unless switched off), `/`, `/health`, `/ready`,
 //! `/db/status`, `/metrics` (unless switched off) and the legacy REST
 //! layer with `/openapi.json` and `/docs` (unless switched off), over the
@@ -16,7 +17,7 @@ use crate::graphql::{self, SchemaLimits};
 use crate::http::limits::RateLimits;
 use crate::http::state::HttpState;
 use crate::http::{
-    admission, graphql as graphql_http, middleware as layers, observability, status,
+    admission, graphql as graphql_http, middleware as layers, observability, status, subscriptions,
 };
 
 /// Builds the router: the routes, their state and their layers.
@@ -47,7 +48,7 @@ pub fn router(app: AppState) -> Router {
         readiness: Arc::default(),
     };
 
-    let graphql_route = get(graphql_http::graphql_get)
+    let graphql_route = get(subscriptions::graphql_get_or_subscribe)
         .post(graphql_http::graphql_post)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

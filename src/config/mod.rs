@@ -12,6 +12,7 @@
 //!   limits, router-only mode, CSRF, APQ, metrics;
 //! - [`events`]: `RABBITMQ_*`, `CONSUMER_*`;
 //! - [`legacy`]: `LEGACY_REST_*`, the REST compatibility layer;
+//! - [`subscriptions`]: `SUBSCRIPTIONS_ENABLED`, `SUBSCRIPTION_*`;
 //! - here: `APP_ENV` ([`DEFAULT_APP_ENV`]), `HOST` ([`DEFAULT_HOST`]),
 //!   `PORT` ([`DEFAULT_PORT`]) and `RABBITMQ_URL` (default in [`events`]).
 //!
@@ -50,12 +51,14 @@ pub mod database;
 pub mod events;
 pub mod http;
 pub mod legacy;
+pub mod subscriptions;
 
 pub use auth::AuthConfig;
 pub use database::DatabaseConfig;
 pub use events::EventsConfig;
 pub use http::HttpConfig;
 pub use legacy::LegacyRestConfig;
+pub use subscriptions::SubscriptionConfig;
 
 /// The secret used when none is configured outside production. Public on
 /// purpose: it only ever signs development tokens.
@@ -170,6 +173,8 @@ pub struct Config {
     pub events: EventsConfig,
     #[command(flatten)]
     pub legacy: LegacyRestConfig,
+    #[command(flatten)]
+    pub subscriptions: SubscriptionConfig,
 
     /// The broker (its section is [`events`]).
     #[arg(

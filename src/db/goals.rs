@@ -123,3 +123,13 @@ pub async fn for_users(
         .load(&mut conn)
         .await
 }
+
+/// The goal `id`, whoever holds it.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<GoalRow>> {
+    learning_goals::table
+        .find(id)
+        .select(GoalRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

@@ -9,6 +9,7 @@
 //! | `_entities(representations:)` | the list's length |
 //! | `searchUsers(first:)` | `first` (default 20), at most [`MAX_SEARCH_PAGE`] |
 //! | `User.activity(first:)` | `first` (default 20), at most [`MAX_ACTIVITY`] |
+//! | `User.goalsConnection` / `badgesConnection` / `activityConnection` `(first:)` | `first` (default 20), at most [`MAX_PAGE`] |
 //! | `User.goals` | [`MAX_GOALS_PER_USER`] |
 //! | `User.badges` | [`MAX_BADGES_PER_USER`] |
 //!
@@ -21,8 +22,8 @@
 //! of the document), which an empty list must not hide.
 //!
 //! List fields are recognised by name: no other type of the schema has a
-//! field called `users`, `goals`, `badges`, `activity`, `searchUsers` or
-//! `_entities`.
+//! field called `users`, `goals`, `badges`, `activity`, `searchUsers`,
+//! `_entities` or one of the `*Connection`s.
 
 use std::collections::HashMap;
 
@@ -34,6 +35,7 @@ use async_graphql::{Name, Positioned, Variables};
 use async_graphql_value::{ConstValue, Value};
 
 pub use crate::domain::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
+pub use crate::graphql::pages::MAX_PAGE;
 pub use crate::graphql::query::MAX_USERS_PER_QUERY;
 pub use crate::graphql::search::MAX_SEARCH_PAGE;
 pub use crate::graphql::types::MAX_ACTIVITY;
@@ -183,6 +185,9 @@ impl<'a> Walk<'a> {
             "_entities" => self.list_len(argument("representations")).unwrap_or(1),
             "searchUsers" => self.first(argument("first"), MAX_SEARCH_PAGE),
             "activity" => self.first(argument("first"), MAX_ACTIVITY),
+            "goalsConnection" | "badgesConnection" | "activityConnection" => {
+                self.first(argument("first"), MAX_PAGE)
+            }
             "goals" => cap(MAX_GOALS_PER_USER),
             "badges" => cap(MAX_BADGES_PER_USER),
             _ => 1,

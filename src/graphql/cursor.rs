@@ -56,17 +56,29 @@ impl CursorKey {
 
     /// The cursor after `position` in the listing named by `scope`.
     pub fn encode(&self, scope: &str, position: &AuthUserId) -> String {
-        let tag = self.mac(scope, position.as_str()).finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(position.as_str()),
-            URL_SAFE_NO_PAD.encode(&tag[..TAG_LEN])
-        )
+        self.encode_position(scope, position.as_str())
     }
 
     /// The position a cursor stands for, if it is one of ours for `scope`.
     pub fn decode(&self, scope: &str, cursor: &str) -> Result<AuthUserId, AppError> {
-        let invalid = || AppError::invalid("after", "the cursor is not valid for this search");
+        let position = self.decode_position(scope, cursor)?;
+        AuthUserId::parse(&position).map_err(|_| invalid_cursor())
+    }
+
+    /// The cursor after `position` (any text) in the listing named by `scope`.
+    pub fn encode_position(&self, scope: &str, position: &str) -> String {
+        let tag = self.mac(scope, position).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(position),
+            URL_SAFE_NO_PAD.encode(&tag[..TAG_LEN])
+        )
+    }
+
+    /// The position text a cursor stands for, if it is one of ours for
+    /// `scope`; `BAD_USER_INPUT` (field `after`) otherwise.
+    pub fn decode_position(&self, scope: &str, cursor: &str) -> Result<String, AppError> {
+        let invalid = invalid_cursor;
         let (position, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let position = URL_SAFE_NO_PAD.decode(position).map_err(|_| invalid())?;
         let position = String::from_utf8(position).map_err(|_| invalid())?;
@@ -77,8 +89,12 @@ impl CursorKey {
         self.mac(scope, &position)
             .verify_truncated_left(&tag)
             .map_err(|_| invalid())?;
-        AuthUserId::parse(&position).map_err(|_| invalid())
+        Ok(position)
     }
+}
+
+fn invalid_cursor() -> AppError {
+    AppError::invalid("after", "the cursor is not valid for this listing")
 }
 
 #[cfg(test)]

@@ -17,13 +17,13 @@ pub mod inputs;
 pub mod lexer_guard;
 pub mod loaders;
 pub mod mutation;
+pub mod pages;
 pub mod query;
 pub mod search;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{
-    Context, EmptySubscription, MergedObject, Response, Schema, SchemaBuilder, ServerError,
-};
+use async_graphql::{Context, MergedObject, Response, Schema, SchemaBuilder, ServerError};
 
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -37,7 +37,7 @@ pub use loaders::Loaders;
 pub struct Query(query::UserQuery, search::SearchQuery);
 
 /// The schema type.
-pub type AppSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, mutation::Mutation, subscription::Subscription>;
 
 /// Limits a schema is built with.
 #[derive(Debug, Clone, Copy)]
@@ -66,11 +66,11 @@ pub struct SchemaLimits {
 }
 
 /// The schema without data, for `export-schema` and the SDL test.
-pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .enable_federation()
 }

@@ -108,7 +108,12 @@ fn check(
             "this subgraph only answers requests from its gateway",
         )));
     }
-    if state.app.config.http.csrf_prevention && csrf_suspect(headers) {
+    // A WebSocket upgrade carries no credential (the token comes in
+    // `connection_init`), so a cross-site one gains nothing.
+    if state.app.config.http.csrf_prevention
+        && csrf_suspect(headers)
+        && !crate::http::subscriptions::is_upgrade_request(headers)
+    {
         return Err(Box::new(refusal(
             media,
             StatusCode::BAD_REQUEST,

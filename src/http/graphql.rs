@@ -32,6 +32,7 @@ use crate::graphql::Loaders;
 use crate::graphql::budget::{MutationQuota, RequestBudget};
 use crate::graphql::document_rules::{GET_MUTATION_MESSAGE, OperationSlot, QueriesOnly};
 use crate::graphql::execution::Answers;
+use crate::graphql::pages::PageLoaders;
 use crate::http::auth::{AuthRejection, MaybeAuthUser};
 use crate::http::limits::{RetryAfter, UserQuota};
 use crate::http::observability::OperationLabel;
@@ -328,6 +329,7 @@ fn prepare(
         let mut request = request
             .data(viewer.clone())
             .data(Loaders::new(pool, delay))
+            .data(PageLoaders::new(pool, delay))
             .data(slot.clone())
             .data(budget.clone());
         if let Some(quota) = quota {
@@ -368,12 +370,14 @@ fn respond(media: ResponseMedia, answers: Answers) -> Response {
         .into_response()
 }
 
-/// `GET /graphiql`: the playground, pointed at `/graphql`. Its requests
+/// `GET /graphiql`: the playground, pointed at `/graphql` (subscriptions
+/// over WebSocket on the same path). Its requests
 /// carry `Apollo-Require-Preflight`, so CSRF prevention lets them through.
 pub async fn graphiql_page() -> Html<String> {
     Html(
         async_graphql::http::GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
             .header("Apollo-Require-Preflight", "true")
             .title("user-service")
             .finish(),

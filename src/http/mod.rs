@@ -23,3 +23,4 @@ pub mod observability;
 pub mod response;
 pub mod state;
 pub mod status;
+pub mod subscriptions;

@@ -94,8 +94,12 @@ impl Caller {
             ))
             .data(RequestBudget::default());
         let timeout = app.config.http.request_timeout;
-        let executed = async_graphql::Executor::execute(&state.schema, request);
-        let Ok(response) = tokio::time::timeout(timeout, executed).await else {
+        let Ok(response) = tokio::time::timeout(
+            timeout,
+            async_graphql::Executor::execute(&state.schema, request),
+        )
+        .await
+        else {
             tracing::warn!(timeout_ms = timeout.as_millis(), "REST request timed out");
             return Err(RestError::unavailable(format!(
                 "The request took longer than {} ms",

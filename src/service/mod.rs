@@ -6,8 +6,11 @@
 //! activity event, commit.
 //!
 //! Every transaction runs through [`Writer::commit`], and only there: it is
-//! the one place that sees each committed change, so it is where a change
-//! will be announced (live updates) once it has been committed.
+//! the one place that sees each committed change. Changes are announced
+//! (live updates, [`crate::live`]) from inside that transaction: the one
+//! activity event each change records fires a trigger that issues
+//! `NOTIFY`, which PostgreSQL delivers, to every replica, only when the
+//! transaction commits (and never for one that rolls back).
 //!
 //! The GraphQL resolvers parse and validate, call one function here and
 //! convert the rows; this layer knows nothing of GraphQL.
@@ -74,8 +77,11 @@ impl<'a> Writer<'a> {
     /// goes back to the pool before this returns.
     ///
     /// **The announce point**: every write of the service passes here, and
-    /// a value returned from here is committed. Announce changes (e.g. a
-    /// subscription broadcast) here, after the commit, never inside `work`.
+    /// a value returned from here is committed. The activity event `work`
+    /// records is announced by the `activity_events` trigger's `NOTIFY`,
+    /// which PostgreSQL holds back until this transaction commits (and
+    /// drops if it rolls back): no in-process broadcast is needed, and
+    /// every replica hears it ([`crate::live`]).
     pub async fn commit<T, F>(self, work: F) -> AppResult<T>
     where
         for<'c> F: AsyncFnOnce(&'c mut AsyncPgConnection) -> AppResult<T> + Work<'c, T> + Send,

@@ -358,6 +358,34 @@ async fn apollo_gateway_composes_users_with_courses_and_batches_the_entity_fetch
         "three authors through the gateway vs one direct"
     );
 
+    // Both subgraphs define `PageInfo` (shareable): the supergraph composes
+    // and one query pages through both.
+    let paged: Value = client
+        .post(&gateway.url)
+        .json(&json!({ "query": "{ coursesConnection(first: 2) {
+            totalCount pageInfo { hasNextPage endCursor }
+            edges { node { title author { authUserId
+                badgesConnection(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } }
+            } } }
+        } }" }))
+        .send()
+        .await
+        .expect("gateway answers")
+        .json()
+        .await
+        .expect("gateway JSON");
+    assert!(paged.get("errors").is_none(), "{paged}");
+    let connection = &paged["data"]["coursesConnection"];
+    assert_eq!(connection["totalCount"], 4, "{paged}");
+    assert_eq!(connection["pageInfo"]["hasNextPage"], true, "{paged}");
+    let first = &connection["edges"][0]["node"];
+    assert_eq!(first["title"], "Rust for GraphQL", "{paged}");
+    let badges = &first["author"]["badgesConnection"];
+    assert_eq!(badges["totalCount"], 1, "{paged}");
+    assert_eq!(badges["edges"][0]["node"]["name"], "Ada's badge", "{paged}");
+    assert_eq!(badges["pageInfo"]["hasNextPage"], false, "{paged}");
+    assert!(badges["pageInfo"]["endCursor"].is_string(), "{paged}");
+
     // Around the gateway, the subgraph refuses.
     let direct = client
         .post(format!("{}/graphql", server.url()))

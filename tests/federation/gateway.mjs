@@ -1,5 +1,6 @@
 // Test-only: a small `courses` subgraph (whose `Course.author` is a
-// reference to the user-service's `User` entity) and an Apollo gateway
+// reference to the user-service's `User` entity, and which defines its own
+// Relay `PageInfo`, shareable like the user-service's) and an Apollo gateway
 // composing it with the user-service, both on loopback ports chosen by the
 // system. Started by tests/api/federation.rs, which reads the one JSON line
 // this prints ({"gateway": url, "courses": url}) and closes our stdin to stop
@@ -29,7 +30,7 @@ const courses = [
 ];
 
 const typeDefs = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable"])
 
   type Course @key(fields: "id") {
     id: ID!
@@ -41,13 +42,45 @@ const typeDefs = parse(`
     authUserId: ID!
   }
 
+  type PageInfo @shareable {
+    hasNextPage: Boolean!
+    endCursor: String
+  }
+
+  type CourseEdge {
+    cursor: String!
+    node: Course!
+  }
+
+  type CourseConnection {
+    edges: [CourseEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
   type Query {
     courses: [Course!]!
+    coursesConnection(first: Int = 20, after: String): CourseConnection!
   }
 `);
 
+// Cursors here are plain offsets: this is a stand-in subgraph.
+const coursesConnection = (_, { first, after }) => {
+  const start = after ? Number(after) + 1 : 0;
+  const page = courses.slice(start, start + first);
+  const edges = page.map((course, index) => ({ cursor: String(start + index), node: course }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: start + first < courses.length,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
+    totalCount: courses.length,
+  };
+};
+
 const resolvers = {
-  Query: { courses: () => courses },
+  Query: { courses: () => courses, coursesConnection },
   Course: {
     __resolveReference: (ref) => courses.find((course) => course.id === ref.id),
     author: (course) => ({ __typename: 'User', authUserId: course.authorId }),

@@ -2,8 +2,10 @@ use async_graphql::SimpleObject;
 
 use crate::graphql::types::User;
 
-/// Where a page stands in the whole listing.
+/// Where a page stands in the whole listing. Shareable: other subgraphs
+/// may define the same Relay type.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(shareable)]
 pub struct PageInfo {
     /// Whether another page follows.
     pub has_next_page: bool,

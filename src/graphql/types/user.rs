@@ -4,16 +4,18 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
+use crate::auth::Viewer;
 use crate::db::auth_users::UserRecord;
 use crate::db::badges::BadgeRow;
 use crate::db::goals::GoalRow;
 use crate::db::profiles::ProfileRow;
 use crate::db::stats::StatsRow;
-use crate::domain::{AuthUserId, GoalStatus, Plan, ProfileVisibility};
+use crate::domain::{ActivityKind, AuthUserId, GoalStatus, Plan, ProfileVisibility};
 use crate::domain::{MAX_BADGES_PER_USER, MAX_GOALS_PER_USER};
 use crate::error::{AppError, AppResult, GqlResultExt};
 use crate::graphql::ContextExt;
 use crate::graphql::loaders::ActivityKey;
+use crate::graphql::pages;
 use crate::graphql::types::{ActivityEvent, Badge, LearningGoal, Timestamp, UserStats};
 
 /// Most activity events `User.activity` returns.
@@ -65,19 +67,35 @@ pub struct User {
 impl User {
     /// A user as `ctx`'s viewer may see them.
     pub fn new(ctx: &Context<'_>, id: AuthUserId, record: Option<Arc<UserRecord>>) -> Self {
+        Self::seen_by(ctx.viewer(), id, record, ctx.app().clock.now())
+    }
+
+    /// A user as `viewer` may see them; `now` stands as `createdAt` of a
+    /// user not met yet. For use outside a resolver (subscriptions).
+    pub fn seen_by(
+        viewer: &Viewer,
+        id: AuthUserId,
+        record: Option<Arc<UserRecord>>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let visibility = record
             .as_ref()
             .map_or_else(ProfileVisibility::default, |record| {
                 record.profile.profile_visibility
             });
-        let access = Access::of(ctx.viewer().acts_for(id.as_str()), visibility);
+        let access = Access::of(viewer.acts_for(id.as_str()), visibility);
         Self {
             id,
             loaded: Arc::default(),
             record,
             access,
-            now: ctx.app().clock.now(),
+            now,
         }
+    }
+
+    /// How much of this user the viewer sees.
+    pub fn access(&self) -> Access {
+        self.access
     }
 
     /// `id` as stored (through the request's users loader), as the viewer
@@ -97,6 +115,12 @@ impl User {
             selection.field("goals").exists(),
         );
         Ok(())
+    }
+
+    /// Whether the viewer may see this user's lists (badges, goals,
+    /// activity): a known user whose profile the viewer may see.
+    fn lists_visible(&self) -> bool {
+        self.access.sees_profile() && self.record.is_some()
     }
 
     /// Whether the service holds a row for this user.
@@ -264,6 +288,61 @@ impl User {
             .into_iter()
             .map(ActivityEvent::from)
             .collect())
+    }
+
+    /// Learning goals in pages, newest first (`first` at most 100),
+    /// optionally only those with `status`. Empty on a private profile.
+    async fn goals_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 0 to 100.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only goals with this status.")] status: Option<GoalStatus>,
+    ) -> async_graphql::Result<pages::GoalConnection> {
+        pages::goals(
+            ctx,
+            &self.id,
+            self.lists_visible(),
+            first,
+            after.as_deref(),
+            status,
+        )
+        .await
+        .gql()
+    }
+
+    /// Badges in pages, newest `dateAchieved` first (`first` at most 100).
+    /// Empty on a private profile.
+    async fn badges_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 0 to 100.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<pages::BadgeConnection> {
+        pages::badges(ctx, &self.id, self.lists_visible(), first, after.as_deref())
+            .await
+            .gql()
+    }
+
+    /// Activity in pages, newest first (`first` at most 100), optionally
+    /// only events of `kinds`. Empty on a private profile.
+    async fn activity_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 0 to 100.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only events of these kinds.")] kinds: Option<Vec<ActivityKind>>,
+    ) -> async_graphql::Result<pages::ActivityConnection> {
+        pages::activity(
+            ctx,
+            &self.id,
+            self.lists_visible(),
+            first,
+            after.as_deref(),
+            kinds,
+        )
+        .await
+        .gql()
     }
 
     /// When this service first learned of the user.

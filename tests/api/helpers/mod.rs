@@ -5,7 +5,8 @@
 //! - [`database`]: the template and [`TestDatabase`];
 //! - [`app`]: [`TestApp`], [`test_config`], tokens;
 //! - [`response`] holds [`TestResponse`];
-//! - [`served`]: [`ServedApp`] over real TCP and [`http_client`].
+//! - [`served`]: [`ServedApp`] over real TCP and [`http_client`];
+//! - [`ws`]: [`WsClient`], a GraphQL-over-WebSocket client for subscriptions.
 //!
 //! Set `TEST_LOG` (to anything) to see the service's logs on stdout, filtered
 //! by `RUST_LOG` (default `info`): `TEST_LOG=1 cargo test --test api name --
@@ -17,11 +18,13 @@ pub mod app;
 pub mod database;
 pub mod response;
 pub mod served;
+pub mod ws;
 
 pub use app::*;
 pub use database::*;
 pub use response::*;
 pub use served::*;
+pub use ws::*;
 
 /// The secret test tokens are signed with.
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
