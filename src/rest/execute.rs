@@ -1,9 +1,10 @@
 //! How a REST request runs: who calls ([`Caller`]: the same token
 //! verification and per-user rate limit as `/graphql`), what it sends
 //! ([`Body`] and [`QueryParams`], refused with FastAPI's 422), and
-//! [`Caller::run`], which executes one fixed GraphQL operation of the
-//! schema as the caller, so the guard, validation, privacy, activity and
-//! errors are GraphQL's own.
+//! [`Caller::run`], which executes one fixed GraphQL operation as the
+//! caller through the same [`Executor`](crate::graphql::Executor) as
+//! `/graphql` (its checks, then the engine, then the error codes), so the
+//! guard, validation, privacy, activity and errors are GraphQL's own.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -799,3 +799,31 @@ fn openapi_json_matches_the_code() {
         "openapi.json is out of date: run `cargo run -- export-openapi > openapi.json`"
     );
 }
+
+#[tokio::test]
+async fn a_database_outage_is_503_with_a_detail_and_no_internals() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let app = TestApp::spawn_with(|config| {
+        config.database.database_url =
+            format!("postgres://postgres@127.0.0.1:{port}/nowhere").into();
+        config.database.database_pool_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let token = app.token("down");
+    for (method, uri, body) in [
+        ("GET", "/users/down", Value::Null),
+        ("PUT", "/users/down", json!({ "bio": "x" })),
+        ("GET", "/api/v1/users/me", Value::Null),
+    ] {
+        let response = rest(&app, method, uri, Some(&token), body).await;
+        assert_eq!(
+            response.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{method} {uri}: {}",
+            response.body
+        );
+        assert_eq!(response.body, json!({ "detail": "Service unavailable" }));
+    }
+}
