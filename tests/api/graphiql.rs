@@ -124,3 +124,46 @@ async fn a_real_browser_runs_the_prefilled_operation_and_a_signed_in_one_offline
         "no CSP violation or script error"
     );
 }
+
+/// Issue 11: GraphiQL reaches the subscriptions. A real browser (the
+/// network closed) runs `myActivity` from the page with the token in the
+/// Headers tab, over the WebSocket on `/graphql`; a change made from the
+/// page arrives in the response pane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_browser_runs_a_subscription_from_graphiql_and_sees_the_event() {
+    let app = TestApp::spawn().await;
+    let server = ServedApp::start(app.router.clone()).await;
+    let result = run_browser_script(
+        "graphiql_subscription.mjs",
+        &[
+            ("PAGE_URL", format!("{}/graphiql", server.url())),
+            ("TOKEN", app.token("ada")),
+            ("USER_ID", "ada".to_owned()),
+        ],
+    )
+    .await;
+    assert!(result.get("error").is_none(), "{result:#}");
+    assert_eq!(result["mutation"], 200, "{result:#}");
+    let event: Value =
+        serde_json::from_str(result["event"].as_str().expect("event")).expect("JSON event");
+    assert_eq!(
+        event["data"]["myActivity"]["kind"], "GOAL_CREATED",
+        "{event}"
+    );
+    let frames: Vec<&str> = result["frames"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "sent connection_init",
+        "received connection_ack",
+        "sent subscribe",
+        "received next",
+    ] {
+        assert!(frames.contains(&expected), "{expected} in {frames:?}");
+    }
+    assert_eq!(result["external"], json!([]), "{result:#}");
+    assert_eq!(result["consoleErrors"], json!([]), "{result:#}");
+}
