@@ -1,5 +1,6 @@
 //! State shared by replicas (issue 12): three service processes with one
-//! `REDIS_URL` share their rate limits and their APQ cache.
+//! `REDIS_URL` share their rate limits and their APQ cache, and three
+//! consumers on one queue handle each event once, in order per user.
 //!
 //! Each replica is this test binary run again for [`serve_replica`] alone,
 //! which serves the library's router from the environment exactly as
@@ -143,6 +144,19 @@ async fn serve_replica() {
     if let Some(shared) = &state.shared {
         shared.ping().await.expect("Redis answers the replica");
     }
+    // The event consumer too, when asked (as `serve` starts it).
+    let _consumer = config.events.consumer_enabled.then(|| {
+        let consumer = user_service::events::EventConsumer::new(
+            user_service::events::ConsumerSettings::from_config(&config),
+            state.db.pool.clone(),
+            user_service::system_clock(),
+        );
+        tokio::spawn(async move {
+            consumer
+                .run(tokio_util::sync::CancellationToken::new())
+                .await;
+        })
+    });
     user_service::server::serve(&config, user_service::router::router(state))
         .await
         .expect("the replica serves");
@@ -205,5 +219,156 @@ async fn a_query_persisted_on_one_replica_is_found_on_the_others() {
             replica.url
         );
     }
+    clean(&prefix).await;
+}
+
+/// The sum of a counter over every label set, from a replica's `/metrics`.
+async fn counter_total(url: &str, name: &str) -> f64 {
+    let text = http_client()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    text.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_are_handled_once_in_total_and_in_order_per_user_by_three_replicas() {
+    use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+    use lapin::{BasicProperties, Connection, ConnectionProperties};
+    use user_service::events::topology::Topology;
+
+    let app = TestApp::spawn().await;
+    let prefix = format!("user-service-test-{}", uuid::Uuid::new_v4());
+    let broker = std::env::var("TEST_RABBITMQ_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let topology = Topology {
+        exchange: format!("auth.events.replicas-{tag}"),
+        queue: format!("user-service.replicas-{tag}"),
+        dead_letter_queue: format!("user-service.replicas-{tag}.dead"),
+    };
+    let connection = Connection::connect(&broker, ConnectionProperties::default())
+        .await
+        .expect("connect to RabbitMQ");
+    let channel = connection.create_channel().await.expect("channel");
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirm mode");
+    topology.declare(&channel).await.expect("declare topology");
+    let replicas = replicas(
+        &app,
+        &prefix,
+        &[
+            ("CONSUMER_ENABLED", "true"),
+            ("RABBITMQ_URL", broker.as_str()),
+            ("RABBITMQ_EXCHANGE", topology.exchange.as_str()),
+            ("RABBITMQ_QUEUE", topology.queue.as_str()),
+            (
+                "RABBITMQ_DEAD_LETTER_QUEUE",
+                topology.dead_letter_queue.as_str(),
+            ),
+        ],
+    )
+    .await;
+
+    // 12 users, each created then renamed five times; the users'
+    // events interleaved, each user's in the order they happened.
+    let users: Vec<String> = (0..12).map(|n| format!("replica-{tag}-{n}")).collect();
+    let base = chrono::Utc::now() - chrono::Duration::hours(1);
+    let mut published = 0;
+    for step in 0..6 {
+        for user in &users {
+            let event = json!({
+                "event": if step == 0 { "UserCreated" } else { "UserUpdated" },
+                "auth_user_id": user,
+                "username": format!("{user}-v{step}"),
+                "email": format!("{user}-v{step}@example.com"),
+                "occurred_at": (base + chrono::Duration::seconds(step)).to_rfc3339(),
+            });
+            let routing_key = if step == 0 {
+                "user.created"
+            } else {
+                "user.updated"
+            };
+            let confirmation = channel
+                .basic_publish(
+                    &topology.exchange,
+                    routing_key,
+                    BasicPublishOptions::default(),
+                    event.to_string().as_bytes(),
+                    BasicProperties::default()
+                        .with_content_type("application/json".into())
+                        .with_delivery_mode(2),
+                )
+                .await
+                .expect("publish")
+                .await
+                .expect("publisher confirm");
+            assert!(confirmation.is_ack());
+            published += 1;
+        }
+    }
+
+    // Every event is handled once in total, whichever replica took it.
+    let mut handled = 0.0;
+    for _ in 0..300 {
+        handled = 0.0;
+        for replica in &replicas {
+            handled += counter_total(&replica.url, "events_consumed_total").await;
+        }
+        if handled >= f64::from(published) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(handled, f64::from(published), "events handled in total");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = 0.0;
+    for replica in &replicas {
+        again += counter_total(&replica.url, "events_consumed_total").await;
+    }
+    assert_eq!(again, f64::from(published), "no event is handled twice");
+
+    // In order per user: each ends with its last name, however the
+    // replicas interleaved their events.
+    for user in &users {
+        let response = app
+            .graphql(
+                "query($id: ID!) { user(authUserId: $id) { username } }",
+                json!({ "id": user }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.ok()["user"]["username"],
+            format!("{user}-v5"),
+            "{user}"
+        );
+    }
+    let dead = channel
+        .queue_declare(
+            &topology.dead_letter_queue,
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .expect("the dead-letter queue")
+        .message_count();
+    assert_eq!(dead, 0, "nothing dead-lettered");
+    drop(replicas);
     clean(&prefix).await;
 }
