@@ -127,15 +127,15 @@ fn federation_dir() -> PathBuf {
 }
 
 /// `npm ci` in `tests/federation` when needed (see [`crate::helpers::node`]).
-fn ensure_node_modules() {
+pub(crate) fn ensure_node_modules() {
     crate::helpers::node::ensure_node_modules(&federation_dir());
 }
 
 /// The Node process running the courses subgraph and the gateway; killed
 /// when dropped, also when the test panics.
-struct NodeGateway {
+pub(crate) struct NodeGateway {
     child: tokio::process::Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for NodeGateway {
@@ -145,11 +145,22 @@ impl Drop for NodeGateway {
 }
 
 async fn start_gateway(users_url: &str, router_secret: &str) -> NodeGateway {
+    start_gateway_with(users_url, router_secret, &[]).await
+}
+
+/// The gateway over `users_url` (replicas: several, comma separated),
+/// with more environment for `gateway.mjs`.
+pub(crate) async fn start_gateway_with(
+    users_url: &str,
+    router_secret: &str,
+    env: &[(&str, &str)],
+) -> NodeGateway {
     let mut child = tokio::process::Command::new("node")
         .arg("gateway.mjs")
         .current_dir(federation_dir())
         .env("USERS_URL", users_url)
         .env("ROUTER_SECRET", router_secret)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -372,3 +372,98 @@ async fn events_are_handled_once_in_total_and_in_order_per_user_by_three_replica
     drop(replicas);
     clean(&prefix).await;
 }
+
+/// A query through the gateway, with `token`: whether it answered without
+/// errors.
+async fn through(gateway: &str, query: &str, token: Option<&str>) -> bool {
+    let mut request = http_client()
+        .post(gateway)
+        .header("apollo-require-preflight", "true")
+        .json(&json!({ "query": query }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: Value = request
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("JSON");
+    body.get("errors").is_none() && !body["data"].is_null()
+}
+
+/// The three replicas behind the real Apollo gateway, which takes them in
+/// turn: the per-user limit holds across them, and a query the gateway
+/// persisted (APQ) on one replica is found by hash on the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_the_gateway_three_replicas_share_limits_and_persisted_queries() {
+    tokio::task::spawn_blocking(crate::federation::ensure_node_modules)
+        .await
+        .expect("npm ci");
+    let app = TestApp::spawn().await;
+    let prefix = format!("user-service-test-{}", uuid::Uuid::new_v4());
+    let replicas = replicas(&app, &prefix, &[("RATE_LIMIT_PER_USER", "5")]).await;
+    let urls = replicas
+        .iter()
+        .map(|replica| format!("{}/graphql", replica.url))
+        .collect::<Vec<_>>()
+        .join(",");
+
+    // The limit: 9 queries with one token, three on each replica; the
+    // user's 5 a minute hold in total.
+    let gateway = crate::federation::start_gateway_with(&urls, "", &[]).await;
+    let token = app.token("ada");
+    let query = "{ user(authUserId: \"ada\") { authUserId } }";
+    let mut passed = 0;
+    for _ in 0..9 {
+        if through(&gateway.url, query, Some(&token)).await {
+            passed += 1;
+        }
+    }
+    assert_eq!(
+        passed, 5,
+        "5 of 9 pass a limit of 5 shared by three replicas"
+    );
+    drop(gateway);
+
+    // Persisted queries: the gateway sends the hash first and the query
+    // only when the replica does not know it.
+    let misses = async || {
+        let mut total = 0.0;
+        for replica in &replicas {
+            let text = http_client()
+                .get(format!("{}/metrics", replica.url))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .unwrap_or_default();
+            total += text
+                .lines()
+                .filter(|line| {
+                    line.starts_with("graphql_errors_total")
+                        && line.contains("PERSISTED_QUERY_NOT_FOUND")
+                })
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>();
+        }
+        total
+    };
+    let gateway = crate::federation::start_gateway_with(&urls, "", &[("USERS_APQ", "1")]).await;
+    // (Composing, the gateway sent `_service` the same way: not counted.)
+    let before = misses().await;
+    let persisted = "{ user(authUserId: \"grace\") { authUserId displayName } }";
+    for _ in 0..6 {
+        assert!(through(&gateway.url, persisted, None).await);
+    }
+    assert_eq!(
+        misses().await - before,
+        1.0,
+        "registered once, found by hash on every replica afterwards"
+    );
+    drop(gateway);
+    drop(replicas);
+    clean(&prefix).await;
+}

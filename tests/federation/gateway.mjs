@@ -6,8 +6,11 @@
 // this prints ({"gateway": url, "courses": url}) and closes our stdin to stop
 // us (we also exit when the parent dies, since stdin then closes).
 //
-// Environment: USERS_URL (the user-service's /graphql), ROUTER_SECRET
-// (optional: sent as `Router-Authorization` to the user-service).
+// Environment: USERS_URL (the user-service's /graphql; several, comma
+// separated, are replicas the gateway takes in turn), ROUTER_SECRET
+// (optional: sent as `Router-Authorization` to the user-service), USERS_APQ
+// (optional, `1`: the gateway sends the user-service automatic persisted
+// queries). A client's `Authorization` is passed on to the user-service.
 
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -92,10 +95,18 @@ const { url: coursesUrl } = await startStandaloneServer(coursesServer, {
   listen: { host: '127.0.0.1', port: 0 },
 });
 
+const usersUrls = usersUrl.split(',');
+let nextUsers = 0;
+
 class UsersDataSource extends RemoteGraphQLDataSource {
-  willSendRequest({ request }) {
+  willSendRequest({ request, context }) {
+    // Replicas in turn, one request each.
+    request.http.url = usersUrls[nextUsers++ % usersUrls.length];
     if (routerSecret) {
       request.http.headers.set('Router-Authorization', routerSecret);
+    }
+    if (context && context.authorization) {
+      request.http.headers.set('Authorization', context.authorization);
     }
   }
 }
@@ -103,17 +114,20 @@ class UsersDataSource extends RemoteGraphQLDataSource {
 const gateway = new ApolloGateway({
   supergraphSdl: new IntrospectAndCompose({
     subgraphs: [
-      { name: 'users', url: usersUrl },
+      { name: 'users', url: usersUrls[0] },
       { name: 'courses', url: coursesUrl },
     ],
   }),
   buildService: ({ name, url }) =>
-    name === 'users' ? new UsersDataSource({ url }) : new RemoteGraphQLDataSource({ url }),
+    name === 'users'
+      ? new UsersDataSource({ url, apq: process.env.USERS_APQ === '1' })
+      : new RemoteGraphQLDataSource({ url }),
 });
 
 const gatewayServer = new ApolloServer({ gateway });
 const { url: gatewayUrl } = await startStandaloneServer(gatewayServer, {
   listen: { host: '127.0.0.1', port: 0 },
+  context: async ({ req }) => ({ authorization: req.headers.authorization }),
 });
 
 console.log(JSON.stringify({ gateway: gatewayUrl, courses: coursesUrl }));
