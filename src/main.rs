@@ -163,11 +163,11 @@ struct SeedArgs {
     replace: bool,
 }
 
-/// Creates and migrates the database as configured, then seeds it.
-async fn run_seed(
+/// One connection to this service's database, created and migrated first
+/// as configured.
+async fn prepared_connection(
     config: &user_service::config::DatabaseConfig,
-    args: SeedArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<diesel_async::AsyncPgConnection> {
     let url = secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
     if config.database_create {
         db::create_database_if_missing(&url).await?;
@@ -175,10 +175,17 @@ async fn run_seed(
     if config.run_migrations {
         db::run_migrations(&url).await?;
     }
-    let mut conn =
-        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
-            .await
-            .context("cannot connect to PostgreSQL")?;
+    Ok(<diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await?)
+}
+
+/// Creates and migrates the database as configured, then seeds it.
+async fn run_seed(
+    config: &user_service::config::DatabaseConfig,
+    args: SeedArgs,
+) -> anyhow::Result<()> {
+    let mut conn = prepared_connection(config)
+        .await
+        .context("cannot connect to PostgreSQL")?;
     let started = std::time::Instant::now();
     let report = db::seed::seed(
         &mut conn,
@@ -227,17 +234,9 @@ async fn run_import(
     config: &user_service::config::DatabaseConfig,
     args: ImportLegacyArgs,
 ) -> anyhow::Result<()> {
-    let url = secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
-    if config.database_create {
-        db::create_database_if_missing(&url).await?;
-    }
-    if config.run_migrations {
-        db::run_migrations(&url).await?;
-    }
-    let mut target =
-        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
-            .await
-            .context("cannot connect to the user-service database")?;
+    let mut target = prepared_connection(config)
+        .await
+        .context("cannot connect to the user-service database")?;
     let mut source =
         <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&args.from)
             .await

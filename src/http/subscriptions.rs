@@ -132,7 +132,10 @@ pub async fn graphql_get_or_subscribe(
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // A message, and each frame of it, within the body limit of a POST:
+        // nothing bigger is buffered.
         .max_message_size(state.app.config.http.max_body_bytes)
+        .max_frame_size(state.app.config.http.max_body_bytes)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("subscription_connections").increment(1.0);
             serve(state, socket, protocol, address).await;

@@ -559,3 +559,30 @@ async fn subscription_documents_get_the_same_defences_as_http() {
     // Nothing was subscribed.
     assert_eq!(app.state.live.subscribers(), 0);
 }
+
+/// A message larger than the body limit of a POST is refused as it
+/// arrives: the connection closes, and the server answers the next client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_body_limit_closes_the_connection() {
+    let (app, server) = serve(|config| config.http.max_body_bytes = 4096).await;
+    let mut ws = WsClient::connect(server.addr, TRANSPORT_WS)
+        .await
+        .expect("upgrade");
+    ws.init_with_token(&app.token("ada")).await;
+    let padding = " ".repeat(64 * 1024);
+    ws.subscribe(
+        "big",
+        &format!("subscription {{ myActivity {{ kind }} {padding}}}"),
+        json!({}),
+    )
+    .await;
+    match ws.next(5 * SECOND).await {
+        Received::Closed(_) => {}
+        other => panic!("expected the connection closed, got {other:?}"),
+    }
+    assert_eq!(app.state.live.subscribers(), 0);
+    let mut next = WsClient::connect(server.addr, TRANSPORT_WS)
+        .await
+        .expect("upgrade");
+    next.init_with_token(&app.token("ada")).await;
+}
