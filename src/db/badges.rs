@@ -9,7 +9,7 @@ use crate::domain::AuthUserId;
 use crate::schema::badges;
 
 /// A row of `badges`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
     pub id: Uuid,

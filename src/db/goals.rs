@@ -9,7 +9,7 @@ use crate::domain::{AuthUserId, GoalStatus};
 use crate::schema::learning_goals;
 
 /// A row of `learning_goals`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
 pub struct GoalRow {
     pub id: Uuid,

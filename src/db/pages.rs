@@ -9,7 +9,7 @@
 //! position of the last row of the previous one, so rows inserted between
 //! two pages never shift it (no duplicates, no gaps).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid, Varchar};
@@ -19,8 +19,6 @@ use uuid::Uuid;
 use crate::db::activity::ActivityRow;
 use crate::db::badges::BadgeRow;
 use crate::db::goals::GoalRow;
-use crate::domain::{AuthUserId, GoalStatus};
-use crate::schema::{badges, learning_goals};
 
 /// A position in a listing: the sort timestamp and id of a row.
 pub type Position = (DateTime<Utc>, Uuid);
@@ -154,33 +152,19 @@ fn per_page<T>(count: usize, rows: impl IntoIterator<Item = (i64, T)>) -> Vec<Ve
 }
 
 #[derive(QueryableByName)]
-#[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
 struct GoalInPage {
     #[diesel(sql_type = BigInt)]
     page_key: i64,
-    id: Uuid,
-    auth_user_id: AuthUserId,
-    title: String,
-    description: Option<String>,
-    status: GoalStatus,
-    streak_count: i32,
-    last_check_in_on: Option<NaiveDate>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    #[diesel(embed)]
+    row: GoalRow,
 }
 
 #[derive(QueryableByName)]
-#[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
 struct BadgeInPage {
     #[diesel(sql_type = BigInt)]
     page_key: i64,
-    id: Uuid,
-    auth_user_id: AuthUserId,
-    name: String,
-    description: Option<String>,
-    icon_url: Option<String>,
-    date_achieved: DateTime<Utc>,
-    created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    row: BadgeRow,
 }
 
 #[derive(QueryableByName)]
@@ -199,32 +183,7 @@ pub async fn goal_pages(
     let rows: Vec<GoalInPage> = load_pages(conn, Listing::Goals, pages).await?;
     Ok(per_page(
         pages.len(),
-        rows.into_iter().map(|row| {
-            let GoalInPage {
-                page_key,
-                id,
-                auth_user_id,
-                title,
-                description,
-                status,
-                streak_count,
-                last_check_in_on,
-                created_at,
-                updated_at,
-            } = row;
-            let goal = GoalRow {
-                id,
-                auth_user_id,
-                title,
-                description,
-                status,
-                streak_count,
-                last_check_in_on,
-                created_at,
-                updated_at,
-            };
-            (page_key, goal)
-        }),
+        rows.into_iter().map(|row| (row.page_key, row.row)),
     ))
 }
 
@@ -236,28 +195,7 @@ pub async fn badge_pages(
     let rows: Vec<BadgeInPage> = load_pages(conn, Listing::Badges, pages).await?;
     Ok(per_page(
         pages.len(),
-        rows.into_iter().map(|row| {
-            let BadgeInPage {
-                page_key,
-                id,
-                auth_user_id,
-                name,
-                description,
-                icon_url,
-                date_achieved,
-                created_at,
-            } = row;
-            let badge = BadgeRow {
-                id,
-                auth_user_id,
-                name,
-                description,
-                icon_url,
-                date_achieved,
-                created_at,
-            };
-            (page_key, badge)
-        }),
+        rows.into_iter().map(|row| (row.page_key, row.row)),
     ))
 }
 
