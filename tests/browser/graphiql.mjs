@@ -9,7 +9,7 @@
 // CHROMIUM (the browser, default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
-import { launchOptions } from './launch.mjs';
+import { closedPage, launchOptions } from './launch.mjs';
 
 const pageUrl = process.env.PAGE_URL;
 const token = process.env.TOKEN;
@@ -22,21 +22,7 @@ const origin = new URL(pageUrl).origin;
 const browser = await chromium.launch(launchOptions());
 const result = { external: [], consoleErrors: [] };
 try {
-  const context = await browser.newContext();
-  // The network is closed: only the page's own origin answers.
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(origin + '/') || url.startsWith('data:')) {
-      return route.continue();
-    }
-    result.external.push(url);
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => result.consoleErrors.push(String(error)));
+  const page = await closedPage(browser, origin, result);
   page.on('websocket', (socket) => {
     if (!socket.url().startsWith(origin.replace(/^http/, 'ws'))) result.external.push(socket.url());
   });

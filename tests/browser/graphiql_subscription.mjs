@@ -10,7 +10,7 @@
 // token's subject), CHROMIUM (the browser, default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
-import { launchOptions } from './launch.mjs';
+import { closedPage, launchOptions } from './launch.mjs';
 
 const pageUrl = process.env.PAGE_URL;
 const token = process.env.TOKEN;
@@ -25,20 +25,7 @@ const wsOrigin = origin.replace(/^http/, 'ws');
 const browser = await chromium.launch(launchOptions());
 const result = { external: [], consoleErrors: [], frames: [] };
 try {
-  const context = await browser.newContext();
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(origin + '/') || url.startsWith('data:')) {
-      return route.continue();
-    }
-    result.external.push(url);
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error') result.consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => result.consoleErrors.push(String(error)));
+  const page = await closedPage(browser, origin, result);
   let subscribed;
   const subscribedNow = new Promise((resolve) => { subscribed = resolve; });
   page.on('websocket', (socket) => {

@@ -18,3 +18,24 @@ export function launchOptions() {
     ],
   };
 }
+
+// A page in a new context whose network is closed to everything but
+// `origin`: other requests are aborted and recorded in `result.external`,
+// console errors and page errors in `result.consoleErrors`.
+export async function closedPage(browser, origin, result) {
+  const context = await browser.newContext();
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin + '/') || url.startsWith('data:')) {
+      return route.continue();
+    }
+    result.external.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') result.consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => result.consoleErrors.push(String(error)));
+  return page;
+}
