@@ -58,14 +58,14 @@ pub const MAX_RECURSION_DEPTH: usize = 32;
 
 /// What a walk over a document found.
 #[derive(Debug, Default)]
-struct Census {
+struct Census<'a> {
     aliases: usize,
     introspection: bool,
     /// The most directives on one field, and where.
-    directives: Option<(usize, String, async_graphql::Pos)>,
+    directives: Option<(usize, &'a str, async_graphql::Pos)>,
 }
 
-fn walk(selection_set: &SelectionSet, census: &mut Census) {
+fn walk<'a>(selection_set: &'a SelectionSet, census: &mut Census<'a>) {
     for selection in &selection_set.items {
         match &selection.node {
             Selection::Field(field) => {
@@ -82,8 +82,7 @@ fn walk(selection_set: &SelectionSet, census: &mut Census) {
                     .as_ref()
                     .is_none_or(|(most, ..)| directives > *most)
                 {
-                    census.directives =
-                        Some((directives, field.name.node.to_string(), selection.pos));
+                    census.directives = Some((directives, field.name.node.as_str(), selection.pos));
                 }
                 walk(&field.selection_set.node, census);
             }
@@ -95,7 +94,7 @@ fn walk(selection_set: &SelectionSet, census: &mut Census) {
     }
 }
 
-fn census(document: &ExecutableDocument) -> Census {
+fn census(document: &ExecutableDocument) -> Census<'_> {
     let mut census = Census::default();
     for (_, operation) in document.operations.iter() {
         walk(&operation.node.selection_set.node, &mut census);
@@ -155,10 +154,13 @@ fn check_recursion(
 }
 
 impl DocumentRules {
-    /// The engine's parse-time limits, refused as `GRAPHQL_PARSE_FAILED`
-    /// like the engine did: directives per field and the nesting of
-    /// selection sets.
-    pub fn check_shape(&self, document: &ExecutableDocument) -> ServerResult<()> {
+    /// The rules on the parsed `document` of `request`, from one walk over
+    /// it; records the name of its only operation in the request's
+    /// [`OperationSlot`]. First the engine's parse-time limits, refused as
+    /// `GRAPHQL_PARSE_FAILED` like the engine did (directives per field,
+    /// nesting of selection sets), then aliases, introspection and queries
+    /// only over GET.
+    pub fn check(&self, request: &Request, document: &ExecutableDocument) -> ServerResult<()> {
         let census = census(document);
         if let Some((most, field, pos)) = census.directives
             && most > self.max_directives
@@ -181,12 +183,6 @@ impl DocumentRules {
             )
             .map_err(|error| with_code(error, code::GRAPHQL_PARSE_FAILED))?;
         }
-        Ok(())
-    }
-
-    /// The rules on the parsed `document` of `request`; records the name of
-    /// its only operation in the request's [`OperationSlot`].
-    pub fn check(&self, request: &Request, document: &ExecutableDocument) -> ServerResult<()> {
         if let (Some(slot), DocumentOperations::Multiple(operations)) =
             (request_data::<OperationSlot>(request), &document.operations)
             && operations.len() == 1
@@ -194,7 +190,6 @@ impl DocumentRules {
         {
             let _ = slot.0.set(name.to_string());
         }
-        let census = census(document);
         if census.aliases > self.max_aliases {
             return Err(refusal(
                 format!(

@@ -160,7 +160,6 @@ impl Executor {
         self.persisted.resolve(&mut request).await?;
         let mut document = self.parse(&request.query).await?;
         self.budget.check_document(&request, &document).await?;
-        self.rules.check_shape(&document)?;
         self.rules.check(&request, &document)?;
         absent_variables::strip(&mut document, &request.variables, |name| {
             self.input_types.contains(name)
