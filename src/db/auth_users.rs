@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::db::badges::BadgeRow;
+use crate::db::goals::GoalRow;
+use crate::db::lists::{JsonRows, ListOfUser};
 use crate::db::profiles::ProfileRow;
 use crate::domain::AuthUserId;
 use crate::schema::{auth_user_tombstones, auth_users, profiles};
@@ -47,6 +50,51 @@ pub async fn find_many(mut conn: &AsyncPgConnection, ids: &[&str]) -> QueryResul
     Ok(rows
         .into_iter()
         .map(|(auth, profile)| UserRecord { auth, profile })
+        .collect())
+}
+
+/// A known user with the lists the caller asked for (`None` when not
+/// asked).
+#[derive(Debug)]
+pub struct UserWithLists {
+    pub record: UserRecord,
+    pub badges: Option<Vec<BadgeRow>>,
+    pub goals: Option<Vec<GoalRow>>,
+}
+
+/// Loads the users among `ids` that are known, in no particular order,
+/// each with their badges and goals when asked: one statement, whatever
+/// the number of users (see [`crate::db::lists`]).
+pub async fn find_many_with_lists(
+    conn: &mut AsyncPgConnection,
+    ids: &[&str],
+    badges: bool,
+    goals: bool,
+) -> QueryResult<Vec<UserWithLists>> {
+    type Row = (
+        AuthUserRow,
+        ProfileRow,
+        Option<JsonRows<BadgeRow>>,
+        Option<JsonRows<GoalRow>>,
+    );
+    let rows: Vec<Row> = auth_users::table
+        .inner_join(profiles::table)
+        .filter(auth_users::auth_user_id.eq_any(ids))
+        .select((
+            AuthUserRow::as_select(),
+            ProfileRow::as_select(),
+            ListOfUser::<BadgeRow>::new(badges),
+            ListOfUser::<GoalRow>::new(goals),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(auth, profile, badges, goals)| UserWithLists {
+            record: UserRecord { auth, profile },
+            badges: badges.map(|rows| rows.0),
+            goals: goals.map(|rows| rows.0),
+        })
         .collect())
 }
 

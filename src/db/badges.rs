@@ -3,13 +3,15 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::db::lists::ListedPerUser;
 use crate::domain::AuthUserId;
 use crate::schema::badges;
 
 /// A row of `badges`.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Deserialize)]
 #[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
     pub id: Uuid,
@@ -37,6 +39,12 @@ pub async fn count_owned(conn: &mut AsyncPgConnection, owner: &AuthUserId) -> Qu
         .count()
         .get_result(conn)
         .await
+}
+
+/// A user's badges with the user (one JSON array), in [`for_users`]'s order.
+impl ListedPerUser for BadgeRow {
+    const JSON_OF_USER: &'static str = "SELECT coalesce(json_agg(b ORDER BY b.date_achieved DESC, b.id DESC), '[]') \
+         FROM badges b WHERE b.auth_user_id = \"auth_users\".\"auth_user_id\"";
 }
 
 /// The badges of every user in `user_ids`, newest `date_achieved` first.

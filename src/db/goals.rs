@@ -3,13 +3,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::db::lists::ListedPerUser;
 use crate::domain::{AuthUserId, GoalStatus};
 use crate::schema::learning_goals;
 
 /// A row of `learning_goals`.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Deserialize)]
 #[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
 pub struct GoalRow {
     pub id: Uuid,
@@ -104,6 +106,12 @@ pub async fn delete_owned(
     .get_result(conn)
     .await
     .optional()
+}
+
+/// A user's goals with the user (one JSON array), in [`for_users`]'s order.
+impl ListedPerUser for GoalRow {
+    const JSON_OF_USER: &'static str = "SELECT coalesce(json_agg(g ORDER BY g.created_at DESC, g.id DESC), '[]') \
+         FROM learning_goals g WHERE g.auth_user_id = \"auth_users\".\"auth_user_id\"";
 }
 
 /// The goals of every user in `user_ids`, newest first.

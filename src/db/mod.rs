@@ -20,6 +20,7 @@ pub mod auth_users;
 pub mod badges;
 pub mod goals;
 pub mod imports;
+pub mod lists;
 pub mod pages;
 pub mod profiles;
 pub mod search;

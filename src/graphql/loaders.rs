@@ -5,12 +5,12 @@
 //! `load` (they belong to the resolvers).
 //!
 //! The hot reads (`user`, `users`, `me`, entities with their badges and
-//! goals) cost one pool checkout and one round trip: the root resolver
+//! goals) cost one pool checkout and one statement: the root resolver
 //! says which lists its selection asks for ([`Loaders::want_lists`]), and
-//! the users batch then sends the badges and goals statements for the same
-//! ids on the same connection, pipelined. Those rows wait in the request's
-//! [`Prefetched`] until `User.badges` / `User.goals` take them; a list not
-//! prefetched goes through its own loader as before.
+//! the users batch reads them in the same statement, as JSON columns
+//! ([`crate::db::lists`]). Those rows wait in the request's [`Prefetched`]
+//! until `User.badges` / `User.goals` take them; a list not prefetched
+//! goes through its own loader.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use diesel_async::AsyncPgConnection;
 
 use crate::db::auth_users::UserRecord;
 use crate::db::{
@@ -108,19 +107,11 @@ fn take<T: Clone>(map: &Mutex<HashMap<AuthUserId, Vec<T>>>, user: &AuthUserId) -
     map.lock().ok()?.get(user).cloned()
 }
 
-/// Stores `rows` grouped by user, with an empty list for every key that
-/// has none.
-fn stash<T>(
-    map: &Mutex<HashMap<AuthUserId, Vec<T>>>,
-    keys: &[AuthUserId],
-    rows: Vec<T>,
-    user_of: impl Fn(&T) -> &AuthUserId,
-) {
-    let mut grouped = group_by_user(rows, user_of);
+/// Stores the lists of a users batch. Unknown users get no entry: no
+/// field asks for their lists.
+fn stash<T>(map: &Mutex<HashMap<AuthUserId, Vec<T>>>, lists: HashMap<AuthUserId, Vec<T>>) {
     if let Ok(mut map) = map.lock() {
-        for key in keys {
-            map.insert(key.clone(), grouped.remove(key).unwrap_or_default());
-        }
+        map.extend(lists);
     }
 }
 
@@ -144,18 +135,6 @@ fn group_by_user<T>(
     grouped
 }
 
-/// Runs `read` when `wanted`, else yields nothing.
-async fn read_if<T>(
-    wanted: bool,
-    read: impl Future<Output = diesel::QueryResult<T>>,
-) -> diesel::QueryResult<Option<T>> {
-    if wanted {
-        read.await.map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// Known users (reference row + profile) by id, and the lists the
 /// request wants with them (see [`Loaders::want_lists`]).
 pub struct UsersById {
@@ -174,26 +153,31 @@ impl Loader<AuthUserId> for UsersById {
     ) -> Result<HashMap<AuthUserId, Self::Value>, Self::Error> {
         let want_badges = self.prefetched.want_badges.load(Ordering::Relaxed);
         let want_goals = self.prefetched.want_goals.load(Ordering::Relaxed);
-        let pooled = self.pool.get().await?;
-        let conn: &AsyncPgConnection = &pooled;
-        let ids = key_strs(keys);
-        // Polled together: one round trip on one connection.
-        let (records, badges, goals) = futures::try_join!(
-            db::auth_users::find_many(conn, &ids),
-            read_if(want_badges, db::badges::for_users(conn, &ids)),
-            read_if(want_goals, db::goals::for_users(conn, &ids)),
-        )?;
-        drop(pooled);
-        if let Some(rows) = badges {
-            stash(&self.prefetched.badges, keys, rows, |row| &row.auth_user_id);
+        let mut conn = self.pool.get().await?;
+        let users =
+            db::auth_users::find_many_with_lists(&mut conn, &key_strs(keys), want_badges, want_goals)
+                .await?;
+        drop(conn);
+        let mut records = HashMap::with_capacity(users.len());
+        let mut badges = want_badges.then(HashMap::new);
+        let mut goals = want_goals.then(HashMap::new);
+        for user in users {
+            let id = user.record.auth.auth_user_id.clone();
+            if let (Some(map), Some(rows)) = (badges.as_mut(), user.badges) {
+                map.insert(id.clone(), rows);
+            }
+            if let (Some(map), Some(rows)) = (goals.as_mut(), user.goals) {
+                map.insert(id.clone(), rows);
+            }
+            records.insert(id, Arc::new(user.record));
         }
-        if let Some(rows) = goals {
-            stash(&self.prefetched.goals, keys, rows, |row| &row.auth_user_id);
+        if let Some(map) = badges {
+            stash(&self.prefetched.badges, map);
         }
-        Ok(records
-            .into_iter()
-            .map(|record| (record.auth.auth_user_id.clone(), Arc::new(record)))
-            .collect())
+        if let Some(map) = goals {
+            stash(&self.prefetched.goals, map);
+        }
+        Ok(records)
     }
 }
 
