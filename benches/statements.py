@@ -7,9 +7,10 @@ and pgbench scripts that replay exactly those statements.
         OFFSET of LOG, in order: [{"pid", "name", "sql", "params"}]
     statements.py pgbench SHAPE CAPTURE.json OUTDIR [--scripts N] [--users N] [--seed N]
         pgbench scripts (-M prepared) running the captured statements, with the
-        user-id array parameter replaced: `one` by the id of a random user
-        (pgbench variable :n), `many` by a fixed random list of as many ids per
-        script (N scripts, picked at random by pgbench). Prints the paths.
+        user-id parameter (an array, or one id) replaced: `one` by the id of
+        a random user (pgbench variable :n), `many` by a fixed random list of
+        as many ids per script (N scripts, picked at random by pgbench).
+        Prints the paths.
 
 Only the standard library.
 """
@@ -25,6 +26,7 @@ LINE = re.compile(r"\[(?P<pid>\d+)\] \S*@(?P<db>\S+) (?P<level>LOG|DETAIL):  (?P
 EXECUTE = re.compile(r"^(?:execute (?P<name>[^:]+)|statement): (?P<sql>.*)$")
 PARAM = re.compile(r"\$(\d+) = ('(?:[^']|'')*'|NULL)")
 IDS = re.compile(r"^'\{([A-Za-z0-9_,-]*)\}'$")
+ID = re.compile(r"^'[A-Za-z0-9_-]+'$")
 
 
 def capture(log_path: str, offset: int, database: str) -> list[dict]:
@@ -46,15 +48,23 @@ def capture(log_path: str, offset: int, database: str) -> list[dict]:
     return out
 
 
-def replay_sql(stmt: dict, ids_expr: str) -> str:
-    """The statement with its user-id array parameter replaced by `ids_expr`."""
+def replay_sql(stmt: dict, ids_expr: str, id_expr: str) -> str:
+    """The statement with its user-id array parameter replaced by `ids_expr`,
+    a single user-id parameter by `id_expr`, and its other parameters (the
+    flags asking for badges and goals) by the literal values logged."""
     sql = stmt["sql"]
     # Highest numbers first, so $1 does not match the start of $10.
     for key in sorted(stmt["params"], key=lambda k: -int(k[1:])):
         value = stmt["params"][key]
-        if not IDS.match(value):
+        if value in ("'t'", "'f'"):
+            replacement = value + "::boolean"
+        elif IDS.match(value):
+            replacement = ids_expr
+        elif ID.match(value):
+            replacement = id_expr
+        else:
             sys.exit(f"cannot replay {key} = {value[:80]} in: {sql[:200]}")
-        sql = re.sub(re.escape(key) + r"(?!\d)", ids_expr, sql)
+        sql = re.sub(re.escape(key) + r"(?!\d)", lambda _: replacement, sql)
     return sql.rstrip(";") + ";"
 
 
@@ -65,15 +75,15 @@ def pgbench(shape: str, capture_path: str, outdir: str, scripts: int, users: int
         sys.exit(f"{capture_path}: no statements captured")
     os.makedirs(outdir, exist_ok=True)
     if shape == "one":
-        ids = "ARRAY['u' || lpad(:n::text, greatest(5, length(:n::text)), '0')]"
+        id_expr = "('u' || lpad(:n::text, greatest(5, length(:n::text)), '0'))"
         path = os.path.join(outdir, "one.sql")
         with open(path, "w") as f:
             f.write(f"\\set n random(1, {users})\n")
             for s in stmts:
-                f.write(replay_sql(s, ids) + "\n")
+                f.write(replay_sql(s, f"ARRAY[{id_expr}]", id_expr) + "\n")
         return [path]
     # many: as many ids as the captured request sent
-    first = next(v for s in stmts for v in s["params"].values())
+    first = next(v for s in stmts for v in s["params"].values() if IDS.match(v))
     batch = len(IDS.match(first)[1].split(","))
     rng = random.Random(seed)
     paths = []
@@ -83,7 +93,7 @@ def pgbench(shape: str, capture_path: str, outdir: str, scripts: int, users: int
         path = os.path.join(outdir, f"many_{k:03d}.sql")
         with open(path, "w") as f:
             for s in stmts:
-                f.write(replay_sql(s, lit) + "\n")
+                f.write(replay_sql(s, lit, f"'u{chosen[0]:05d}'") + "\n")
         paths.append(path)
     return paths
 

@@ -1,6 +1,8 @@
 //! `auth_users`: the reference row per auth-service user, and the joined
 //! [`UserRecord`] (reference + profile) that `User` is built from.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -63,39 +65,112 @@ pub struct UserWithLists {
 }
 
 /// Loads the users among `ids` that are known, in no particular order,
-/// each with their badges and goals when asked: one statement, whatever
-/// the number of users (see [`crate::db::lists`]).
+/// each with their badges and goals when asked. A fixed number of
+/// statements, whatever the number of users:
+///
+/// - one id (`user`, `me`, an entity): one statement, the lists as JSON
+///   columns ([`crate::db::lists`]), keyed by `= $1` so that PostgreSQL
+///   settles on a generic plan after five runs instead of planning each
+///   call again (it keeps planning `= ANY($1)` for a one-element array,
+///   whose generic plan it costs for ten);
+/// - several ids (`users`): the users, badges and goals statements sent
+///   together on the one connection (pipelined), each `= ANY($1)`; JSON
+///   built per user costs PostgreSQL more than plain rows once there are
+///   a few users (BENCHMARKS.md).
 pub async fn find_many_with_lists(
     conn: &mut AsyncPgConnection,
     ids: &[&str],
     badges: bool,
     goals: bool,
 ) -> QueryResult<Vec<UserWithLists>> {
-    type Row = (
+    if let [id] = ids {
+        return Ok(find_one_with_lists(conn, id, badges, goals)
+            .await?
+            .into_iter()
+            .collect());
+    }
+    let shared: &AsyncPgConnection = conn;
+    // Polled together: one round trip on one connection.
+    let (records, mut badge_rows, mut goal_rows) = futures::try_join!(
+        find_many(shared, ids),
+        read_if(badges, crate::db::badges::for_users(shared, ids)),
+        read_if(goals, crate::db::goals::for_users(shared, ids)),
+    )?;
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let id = &record.auth.auth_user_id;
+            UserWithLists {
+                badges: badge_rows.as_mut().map(|rows| rows.remove(id).unwrap_or_default()),
+                goals: goal_rows.as_mut().map(|rows| rows.remove(id).unwrap_or_default()),
+                record,
+            }
+        })
+        .collect())
+}
+
+/// The user `id` with the lists asked for, in one statement.
+async fn find_one_with_lists(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    badges: bool,
+    goals: bool,
+) -> QueryResult<Option<UserWithLists>> {
+    let row: Option<(
         AuthUserRow,
         ProfileRow,
         Option<JsonRows<BadgeRow>>,
         Option<JsonRows<GoalRow>>,
-    );
-    let rows: Vec<Row> = auth_users::table
+    )> = auth_users::table
         .inner_join(profiles::table)
-        .filter(auth_users::auth_user_id.eq_any(ids))
+        .filter(auth_users::auth_user_id.eq(id))
         .select((
             AuthUserRow::as_select(),
             ProfileRow::as_select(),
             ListOfUser::<BadgeRow>::new(badges),
             ListOfUser::<GoalRow>::new(goals),
         ))
-        .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(auth, profile, badges, goals)| UserWithLists {
-            record: UserRecord { auth, profile },
-            badges: badges.map(|rows| rows.0),
-            goals: goals.map(|rows| rows.0),
-        })
-        .collect())
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(auth, profile, badges, goals)| UserWithLists {
+        record: UserRecord { auth, profile },
+        badges: badges.map(|rows| rows.0),
+        goals: goals.map(|rows| rows.0),
+    }))
+}
+
+/// Runs `read` when `wanted` and groups its rows by user, else yields
+/// nothing.
+async fn read_if<R: HasOwner>(
+    wanted: bool,
+    read: impl Future<Output = QueryResult<Vec<R>>>,
+) -> QueryResult<Option<HashMap<AuthUserId, Vec<R>>>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let mut grouped: HashMap<AuthUserId, Vec<R>> = HashMap::new();
+    for row in read.await? {
+        grouped.entry(row.owner().clone()).or_default().push(row);
+    }
+    Ok(Some(grouped))
+}
+
+/// A row that belongs to one user.
+trait HasOwner {
+    fn owner(&self) -> &AuthUserId;
+}
+
+impl HasOwner for BadgeRow {
+    fn owner(&self) -> &AuthUserId {
+        &self.auth_user_id
+    }
+}
+
+impl HasOwner for GoalRow {
+    fn owner(&self) -> &AuthUserId {
+        &self.auth_user_id
+    }
 }
 
 /// Whether the service holds a reference row for `id`.

@@ -1,6 +1,6 @@
-//! A user's badges or goals as one JSON column of the users statement, so
-//! the hot reads (`user`, `users`, entities, each with badges and goals)
-//! cost PostgreSQL one statement instead of three.
+//! A user's badges or goals as one JSON column of the user's statement,
+//! so that reading one user with their lists (`user`, `me`, an entity,
+//! with badges and goals) costs PostgreSQL one statement instead of three.
 //!
 //! [`ListOfUser`] is a select expression of diesel's own kind, written as
 //!

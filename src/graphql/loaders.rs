@@ -5,10 +5,10 @@
 //! `load` (they belong to the resolvers).
 //!
 //! The hot reads (`user`, `users`, `me`, entities with their badges and
-//! goals) cost one pool checkout and one statement: the root resolver
-//! says which lists its selection asks for ([`Loaders::want_lists`]), and
-//! the users batch reads them in the same statement, as JSON columns
-//! ([`crate::db::lists`]). Those rows wait in the request's [`Prefetched`]
+//! goals) cost one pool checkout: the root resolver says which lists its
+//! selection asks for ([`Loaders::want_lists`]), and the users batch reads
+//! them with the users, in one statement for one user and three pipelined
+//! ones for several ([`db::auth_users::find_many_with_lists`]). Those rows wait in the request's [`Prefetched`]
 //! until `User.badges` / `User.goals` take them; a list not prefetched
 //! goes through its own loader.
 

@@ -72,7 +72,7 @@ async fn entities_resolve_known_unknown_and_malformed_ids() {
 }
 
 #[tokio::test]
-async fn entities_cost_the_same_statements_for_1_and_50_representations() {
+async fn entities_cost_the_same_statements_for_2_and_50_representations() {
     let app = TestApp::spawn().await;
     let ids: Vec<String> = (0..50).map(|n| format!("entity-{n}")).collect();
     for id in ids.iter().take(5) {
@@ -80,7 +80,7 @@ async fn entities_cost_the_same_statements_for_1_and_50_representations() {
         app.create_badge(id, "Badge").await;
     }
     let mut costs = Vec::new();
-    for set in [&ids[..1], &ids[..]] {
+    for set in [&ids[..1], &ids[..2], &ids[..]] {
         let before = app.statements();
         let response = app.graphql(ENTITIES, representations(set), None).await;
         let entities = response.ok()["_entities"].as_array().expect("entities");
@@ -88,7 +88,8 @@ async fn entities_cost_the_same_statements_for_1_and_50_representations() {
         costs.push(app.statements() - before);
     }
     assert!(costs[0] > 0);
-    assert_eq!(costs[0], costs[1], "1 vs 50 representations: {costs:?}");
+    assert!(costs[0] <= costs[1], "1 vs 2 representations: {costs:?}");
+    assert_eq!(costs[1], costs[2], "2 vs 50 representations: {costs:?}");
 }
 
 #[tokio::test]
