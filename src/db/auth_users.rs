@@ -101,8 +101,12 @@ pub async fn find_many_with_lists(
         .map(|record| {
             let id = &record.auth.auth_user_id;
             UserWithLists {
-                badges: badge_rows.as_mut().map(|rows| rows.remove(id).unwrap_or_default()),
-                goals: goal_rows.as_mut().map(|rows| rows.remove(id).unwrap_or_default()),
+                badges: badge_rows
+                    .as_mut()
+                    .map(|rows| rows.remove(id).unwrap_or_default()),
+                goals: goal_rows
+                    .as_mut()
+                    .map(|rows| rows.remove(id).unwrap_or_default()),
                 record,
             }
         })

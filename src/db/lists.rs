@@ -18,13 +18,13 @@
 
 use std::marker::PhantomData;
 
+use diesel::QueryResult;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::expression::is_aggregate;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::{Pg, PgValue};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Json, Nullable};
-use diesel::QueryResult;
 use serde::de::DeserializeOwned;
 
 /// A row type listed per user as JSON: the subquery that aggregates one

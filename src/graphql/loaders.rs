@@ -154,9 +154,13 @@ impl Loader<AuthUserId> for UsersById {
         let want_badges = self.prefetched.want_badges.load(Ordering::Relaxed);
         let want_goals = self.prefetched.want_goals.load(Ordering::Relaxed);
         let mut conn = self.pool.get().await?;
-        let users =
-            db::auth_users::find_many_with_lists(&mut conn, &key_strs(keys), want_badges, want_goals)
-                .await?;
+        let users = db::auth_users::find_many_with_lists(
+            &mut conn,
+            &key_strs(keys),
+            want_badges,
+            want_goals,
+        )
+        .await?;
         drop(conn);
         let mut records = HashMap::with_capacity(users.len());
         let mut badges = want_badges.then(HashMap::new);
