@@ -51,13 +51,8 @@ for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
   sleep 0.2
 done
-metric() {
-  curl -s "http://127.0.0.1:$port/metrics" | awk -v op="operation=\"$1\"" \
-    '$1 ~ /^http_requests_total/ && index($1, op) { sum += $NF } END { printf "%d", sum }'
-}
-op=$([ "$shape" = one ] && echo One || echo Many)
 wrk -t 1 -c 4 -d "${secs}s" --timeout 10s -s "$kit/wrk/graphql.lua" "$url" -- "$out/bodies.jsonl" | tee "$out/wrk.txt"
-requests=$(metric "$op")
+requests=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
 kill -INT "$pid"
 wait "$pid" 2>/dev/null || true
 trap - EXIT

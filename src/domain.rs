@@ -11,7 +11,6 @@ use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
-use serde::de::{self, Deserialize, Deserializer};
 
 use crate::error::AppError;
 
@@ -83,21 +82,6 @@ impl FromSql<Text, Pg> for AuthUserId {
     }
 }
 
-/// Reads an id from JSON built by PostgreSQL (a user's lists come as one
-/// JSON array, see `db::lists`), with the same check as a column.
-impl<'de> Deserialize<'de> for AuthUserId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        if Self::is_valid(&value) {
-            Ok(Self(value))
-        } else {
-            Err(de::Error::custom(
-                "stored auth_user_id is not a well-formed AuthUserId",
-            ))
-        }
-    }
-}
-
 impl fmt::Display for AuthUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -146,18 +130,6 @@ macro_rules! text_enum {
         impl ToSql<Text, Pg> for $name {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
                 <str as ToSql<Text, Pg>>::to_sql(self.as_db(), out)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
-                Self::from_db(&value).ok_or_else(|| {
-                    de::Error::custom(format_args!(
-                        concat!("unknown ", stringify!($name), " value {:?}"),
-                        value
-                    ))
-                })
             }
         }
 

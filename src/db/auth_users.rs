@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::db::badges::BadgeRow;
 use crate::db::goals::GoalRow;
-use crate::db::lists::{JsonRows, ListOfUser};
+use crate::db::lists::{ListOfUser, Rows};
 use crate::db::profiles::ProfileRow;
 use crate::domain::AuthUserId;
 use crate::schema::{auth_user_tombstones, auth_users, profiles};
@@ -68,15 +68,15 @@ pub struct UserWithLists {
 /// each with their badges and goals when asked. A fixed number of
 /// statements, whatever the number of users:
 ///
-/// - one id (`user`, `me`, an entity): one statement, the lists as JSON
+/// - one id (`user`, `me`, an entity): one statement, the lists as array
 ///   columns ([`crate::db::lists`]), keyed by `= $1` so that PostgreSQL
 ///   settles on a generic plan after five runs instead of planning each
 ///   call again (it keeps planning `= ANY($1)` for a one-element array,
 ///   whose generic plan it costs for ten);
 /// - several ids (`users`): the users, badges and goals statements sent
-///   together on the one connection (pipelined), each `= ANY($1)`; JSON
-///   built per user costs PostgreSQL more than plain rows once there are
-///   a few users (BENCHMARKS.md).
+///   together on the one connection (pipelined), each `= ANY($1)`: an
+///   aggregate per user costs PostgreSQL more than plain rows once there
+///   are a few users (BENCHMARKS.md).
 pub async fn find_many_with_lists(
     conn: &mut AsyncPgConnection,
     ids: &[&str],
@@ -123,8 +123,8 @@ async fn find_one_with_lists(
     let row: Option<(
         AuthUserRow,
         ProfileRow,
-        Option<JsonRows<BadgeRow>>,
-        Option<JsonRows<GoalRow>>,
+        Option<Rows<BadgeRow>>,
+        Option<Rows<GoalRow>>,
     )> = auth_users::table
         .inner_join(profiles::table)
         .filter(auth_users::auth_user_id.eq(id))
@@ -137,11 +137,13 @@ async fn find_one_with_lists(
         .get_result(conn)
         .await
         .optional()?;
-    Ok(row.map(|(auth, profile, badges, goals)| UserWithLists {
-        record: UserRecord { auth, profile },
-        badges: badges.map(|rows| rows.0),
-        goals: goals.map(|rows| rows.0),
-    }))
+    Ok(
+        row.map(|(auth, profile, badge_rows, goal_rows)| UserWithLists {
+            record: UserRecord { auth, profile },
+            badges: Rows::wanted(badges, badge_rows),
+            goals: Rows::wanted(goals, goal_rows),
+        }),
+    )
 }
 
 /// Runs `read` when `wanted` and groups its rows by user, else yields

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::db::lists::ListedPerUser;
@@ -11,7 +11,7 @@ use crate::domain::AuthUserId;
 use crate::schema::badges;
 
 /// A row of `badges`.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Deserialize)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = badges, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
     pub id: Uuid,
@@ -41,10 +41,43 @@ pub async fn count_owned(conn: &mut AsyncPgConnection, owner: &AuthUserId) -> Qu
         .await
 }
 
-/// A user's badges with the user (one JSON array), in [`for_users`]'s order.
+/// A user's badges with the user, in [`for_users`]'s order.
 impl ListedPerUser for BadgeRow {
-    const JSON_OF_USER: &'static str = "SELECT coalesce(json_agg(b ORDER BY b.date_achieved DESC, b.id DESC), '[]') \
+    type Sql = (
+        sql_types::Uuid,
+        sql_types::Text,
+        sql_types::Text,
+        sql_types::Nullable<sql_types::Text>,
+        sql_types::Nullable<sql_types::Text>,
+        sql_types::Timestamptz,
+        sql_types::Timestamptz,
+    );
+    type Fields = (
+        Uuid,
+        AuthUserId,
+        String,
+        Option<String>,
+        Option<String>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    const ARRAY_OF_USER: &'static str = "SELECT array_agg(ROW(b.id, b.auth_user_id, b.name, b.description, \
+         b.icon_url, b.date_achieved, b.created_at) ORDER BY b.date_achieved DESC, b.id DESC) \
          FROM badges b WHERE b.auth_user_id = \"auth_users\".\"auth_user_id\"";
+
+    fn from_fields(
+        (id, auth_user_id, name, description, icon_url, date_achieved, created_at): Self::Fields,
+    ) -> Self {
+        Self {
+            id,
+            auth_user_id,
+            name,
+            description,
+            icon_url,
+            date_achieved,
+            created_at,
+        }
+    }
 }
 
 /// The badges of every user in `user_ids`, newest `date_achieved` first.

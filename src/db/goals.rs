@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::db::lists::ListedPerUser;
@@ -11,7 +11,7 @@ use crate::domain::{AuthUserId, GoalStatus};
 use crate::schema::learning_goals;
 
 /// A row of `learning_goals`.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Deserialize)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = learning_goals, check_for_backend(diesel::pg::Pg))]
 pub struct GoalRow {
     pub id: Uuid,
@@ -108,10 +108,60 @@ pub async fn delete_owned(
     .optional()
 }
 
-/// A user's goals with the user (one JSON array), in [`for_users`]'s order.
+/// A user's goals with the user, in [`for_users`]'s order.
 impl ListedPerUser for GoalRow {
-    const JSON_OF_USER: &'static str = "SELECT coalesce(json_agg(g ORDER BY g.created_at DESC, g.id DESC), '[]') \
+    type Sql = (
+        sql_types::Uuid,
+        sql_types::Text,
+        sql_types::Text,
+        sql_types::Nullable<sql_types::Text>,
+        sql_types::Text,
+        sql_types::Integer,
+        sql_types::Nullable<sql_types::Date>,
+        sql_types::Timestamptz,
+        sql_types::Timestamptz,
+    );
+    type Fields = (
+        Uuid,
+        AuthUserId,
+        String,
+        Option<String>,
+        GoalStatus,
+        i32,
+        Option<NaiveDate>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    const ARRAY_OF_USER: &'static str = "SELECT array_agg(ROW(g.id, g.auth_user_id, g.title, g.description, \
+         g.status, g.streak_count, g.last_check_in_on, g.created_at, g.updated_at) \
+         ORDER BY g.created_at DESC, g.id DESC) \
          FROM learning_goals g WHERE g.auth_user_id = \"auth_users\".\"auth_user_id\"";
+
+    fn from_fields(
+        (
+            id,
+            auth_user_id,
+            title,
+            description,
+            status,
+            streak_count,
+            last_check_in_on,
+            created_at,
+            updated_at,
+        ): Self::Fields,
+    ) -> Self {
+        Self {
+            id,
+            auth_user_id,
+            title,
+            description,
+            status,
+            streak_count,
+            last_check_in_on,
+            created_at,
+            updated_at,
+        }
+    }
 }
 
 /// The goals of every user in `user_ids`, newest first.

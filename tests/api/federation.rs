@@ -285,20 +285,24 @@ async fn apollo_gateway_composes_users_with_courses_and_batches_the_entity_fetch
         calls, 1,
         "one `_entities` fetch for every author of the query"
     );
-    // The same statements as one entity asked for directly: one batch for
-    // the users, one for their badges.
+    // The same statements as two entities asked for directly: one batch
+    // for the users, one for their badges (one entity alone would be one
+    // statement, its badges read with it).
     let before = app.statements();
     let mut direct = as_gateway(
         "ada",
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { authUserId displayName plan badges { name } } } }",
-        json!({ "r": [{ "__typename": "User", "authUserId": "ada" }] }),
+        json!({ "r": [
+            { "__typename": "User", "authUserId": "ada" },
+            { "__typename": "User", "authUserId": "grace" },
+        ] }),
     );
     direct.headers_mut().remove("authorization");
     app.request(direct).await.ok();
-    let one = app.statements() - before;
+    let direct = app.statements() - before;
     assert_eq!(
-        statements, one,
-        "three authors through the gateway vs one direct"
+        statements, direct,
+        "three authors through the gateway vs two direct"
     );
 
     // Both subgraphs define `PageInfo` (shareable): the supergraph composes

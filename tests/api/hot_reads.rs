@@ -1,5 +1,5 @@
 //! The hot reads (issue 10): `user` with badges and goals costs one pool
-//! checkout and one statement (the lists as JSON built by PostgreSQL),
+//! checkout and one statement (the lists as array columns),
 //! `users` one checkout and three pipelined statements, both answer the
 //! same lists, PostgreSQL keeps a generic plan for the one-user statement,
 //! nothing read crosses requests, and the `seed` bulk load writes the
@@ -76,11 +76,11 @@ async fn a_user_with_badges_and_goals_costs_one_checkout_and_one_statement() {
     }
 }
 
-/// Every field of both lists, with what JSON could get wrong: quotes,
-/// backslashes, control characters and non-ASCII text, NULLs, equal
-/// timestamps (the order then falls to the id), microseconds, dates.
+/// Every field of both lists, with what a record array could get wrong:
+/// quotes, backslashes, control characters and non-ASCII text, NULLs,
+/// equal timestamps (the order then falls to the id), microseconds, dates.
 #[tokio::test]
-async fn one_user_read_as_json_answers_exactly_what_the_row_statements_answer() {
+async fn one_user_read_in_one_statement_answers_exactly_what_the_row_statements_answer() {
     let app = TestApp::spawn().await;
     app.create_badge("ada", "Starter").await;
     app.create_goal("ada", "Learn SQL").await;
@@ -118,7 +118,10 @@ async fn one_user_read_as_json_answers_exactly_what_the_row_statements_answer() 
         )
         .await;
     let many = many.ok()["users"][1].clone();
-    assert_eq!(one, many, "one user (JSON) and two users (rows) agree");
+    assert_eq!(
+        one, many,
+        "one user (one statement) and two users (three) agree"
+    );
 
     let badges = one["badges"].as_array().expect("badges");
     assert_eq!(badges.len(), 3);
@@ -142,8 +145,21 @@ async fn one_user_read_as_json_answers_exactly_what_the_row_statements_answer() 
     assert_eq!(goals[2]["createdAt"], "2025-12-31T23:59:59.999999Z");
     assert_eq!(goals[1]["lastCheckInOn"], Value::Null);
 
+    // No rows is an empty list, not a missing one.
+    let bob = app
+        .graphql(
+            "{ user(authUserId: \"bob\") { badges { name } goals { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        bob.ok()["user"],
+        json!({ "badges": [{ "name": "Other" }], "goals": [] })
+    );
+
     // A stored value the build does not know fails the read with a coded
-    // error instead of passing through the JSON unchecked.
+    // error, as it does from the rows.
     conn.batch_execute(
         "ALTER TABLE learning_goals DROP CONSTRAINT learning_goals_status_value; \
          UPDATE learning_goals SET status = 'PAUSED' WHERE id = '00000000-0000-4000-8000-000000000004'",
@@ -188,7 +204,7 @@ async fn the_one_user_statement_runs_on_a_generic_plan() {
     // (This statement is prepared too: leave it out.)
     let plans: Plans = diesel::sql_query(
         "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-         WHERE statement LIKE '%json_agg%' AND statement NOT LIKE '%pg_prepared_statements%'",
+         WHERE statement LIKE '%array_agg%' AND statement NOT LIKE '%pg_prepared_statements%'",
     )
     .get_result(&mut conn)
     .await
