@@ -59,7 +59,8 @@ trap - EXIT
 total=$(callgrind_annotate "$out/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 echo "requests answered: $requests; instructions: $total; per request: $(( total / (requests > 0 ? requests : 1) ))" | tee "$out/summary.txt"
 echo "--- inclusive" | tee -a "$out/summary.txt"
-callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | sed -n '/file:function/,$p' | head -45 | cut -c1-200 | tee -a "$out/summary.txt"
+# (head closes the pipe early: not a failure)
+callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | sed -n '/file:function/,$p' | head -45 | cut -c1-200 | tee -a "$out/summary.txt" || true
 echo "--- self" | tee -a "$out/summary.txt"
-callgrind_annotate "$out/callgrind.out" 2>/dev/null | sed -n '/file:function/,$p' | head -35 | cut -c1-200 | tee -a "$out/summary.txt"
+callgrind_annotate "$out/callgrind.out" 2>/dev/null | sed -n '/file:function/,$p' | head -35 | cut -c1-200 | tee -a "$out/summary.txt" || true
 echo "profile: $out"
