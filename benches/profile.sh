@@ -56,7 +56,7 @@ requests=$(awk '/requests in/ { print $1 }' "$out/wrk.txt")
 kill -INT "$pid"
 wait "$pid" 2>/dev/null || true
 trap - EXIT
-total=$(callgrind_annotate "$out/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+total=$(callgrind_annotate "$out/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 echo "requests answered: $requests; instructions: $total; per request: $(( total / (requests > 0 ? requests : 1) ))" | tee "$out/summary.txt"
 echo "--- inclusive" | tee -a "$out/summary.txt"
 # (head closes the pipe early: not a failure)

@@ -36,6 +36,8 @@ pub struct AppStateInner {
     pub trusted_documents: Arc<TrustedDocuments>,
     /// Redis, when `REDIS_URL` is set: rate limits and APQ shared by replicas.
     pub shared: Option<SharedState>,
+    /// GraphQL requests whose document was not validated again.
+    pub validation_skipped: crate::graphql::validated::ValidationSkipped,
 }
 
 impl Deref for AppState {

@@ -100,6 +100,7 @@ pub fn build_state(config: Config, db: Database, clock: SharedClock) -> anyhow::
         live,
         trusted_documents: Arc::new(trusted_documents),
         shared,
+        validation_skipped: Default::default(),
     }))
 }
 

@@ -35,6 +35,7 @@ use crate::error::code;
 use crate::graphql::budget::{DocumentBudget, request_budget};
 use crate::graphql::document_rules::DocumentRules;
 use crate::graphql::persisted::PersistedDocuments;
+use crate::graphql::validated::{ValidationSkipped, variables_fit};
 use crate::graphql::{AppSchema, absent_variables, assign_codes, with_code};
 
 /// The same checks for every transport that takes async-graphql's
@@ -52,7 +53,10 @@ impl async_graphql::Executor for Executor {
     ) -> BoxStream<'static, Response> {
         let executor = self.clone();
         futures::stream::once(async move {
-            let admitted = executor.admit(request).await;
+            let admitted = executor
+                .admit(request)
+                .await
+                .map(|admitted| admitted.request);
             (executor, admitted)
         })
         .flat_map(move |(executor, admitted)| match admitted {
@@ -80,12 +84,16 @@ pub const PARSED_DOCUMENT_BYTES: usize = 8 * 1024;
 #[derive(Clone)]
 pub struct Executor {
     schema: AppSchema,
+    /// The same schema validating nothing, for documents validated
+    /// already ([`super::validated`]).
+    validated: AppSchema,
+    skipped: ValidationSkipped,
     budget: DocumentBudget,
     rules: DocumentRules,
     persisted: PersistedDocuments,
     /// Documents parsed lately, by their text (a fast hash of a few hundred
     /// bytes, where a SHA-256 cost 2.5% of a `user` request).
-    parsed: Arc<Mutex<LruCache<String, ExecutableDocument>>>,
+    parsed: Arc<Mutex<LruCache<String, Parsed>>>,
     /// Names of the schema's input types (scalars, enums, input objects).
     input_types: Arc<HashSet<String>>,
 }
@@ -94,6 +102,8 @@ impl Executor {
     /// `schema` with these checks.
     pub fn new(
         schema: AppSchema,
+        validated: AppSchema,
+        skipped: ValidationSkipped,
         budget: DocumentBudget,
         rules: DocumentRules,
         persisted: PersistedDocuments,
@@ -101,6 +111,8 @@ impl Executor {
         let input_types = Arc::new(input_types(&schema));
         Self {
             schema,
+            validated,
+            skipped,
             budget,
             rules,
             persisted,
@@ -151,24 +163,59 @@ impl Executor {
     /// every error with its code.
     async fn run(&self, request: Request) -> Response {
         let response = match self.admit(request).await {
-            Ok(request) => self.schema.execute(request).await,
+            Ok(Admitted {
+                request,
+                validated: Validated::Already,
+            }) => {
+                self.skipped.count();
+                self.validated.execute(request).await
+            }
+            Ok(Admitted { request, validated }) => {
+                let response = self.schema.execute(request).await;
+                if let Validated::Unknown(query) = validated
+                    && response.errors.is_empty()
+                {
+                    self.remember_valid(&query);
+                }
+                response
+            }
             Err(error) => Response::from_errors(vec![error]),
         };
         assign_codes(response)
     }
 
     /// Steps 1 to 6: the request, parsed and checked, ready for the engine.
-    async fn admit(&self, mut request: Request) -> ServerResult<Request> {
+    async fn admit(&self, mut request: Request) -> ServerResult<Admitted> {
         self.budget.check_lexically(&request)?;
         self.persisted.resolve(&mut request).await?;
-        let mut document = self.parse(&request.query)?;
+        let (mut document, valid_before) = self.parse(&request.query)?;
         self.budget.check_document(&request, &document).await?;
         self.rules.check(&request, &document)?;
-        absent_variables::strip(&mut document, &request.variables, |name| {
-            self.input_types.contains(name)
-        });
+        let validated = if variables_fit(&document, &request.variables) {
+            // Every variable is given: nothing to strip, and the engine
+            // sees the text as cached.
+            match valid_before {
+                Some(true) => Validated::Already,
+                Some(false) => Validated::Unknown(request.query.clone()),
+                None => Validated::No,
+            }
+        } else {
+            absent_variables::strip(&mut document, &request.variables, |name| {
+                self.input_types.contains(name)
+            });
+            Validated::No
+        };
         request.set_parsed_query(document);
-        Ok(request)
+        Ok(Admitted { request, validated })
+    }
+
+    /// Marks the cached document of `query` as validated.
+    fn remember_valid(&self, query: &str) {
+        if let Ok(mut parsed) = self.parsed.lock()
+            && let Some(entry) = parsed.get_mut(query)
+        {
+            entry.valid = true;
+        }
     }
 
     /// Step 3: `query` parsed, or its copy from the cache of recently parsed
@@ -177,22 +224,56 @@ impl Executor {
     /// documents that parse, and are at most [`PARSED_DOCUMENT_BYTES`]
     /// long, are kept: the cache stays small however many distinct
     /// documents arrive.
-    fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
+    /// With the document, whether it passed the strict engine before
+    /// (`None`: not cached, too long).
+    fn parse(&self, query: &str) -> ServerResult<(ExecutableDocument, Option<bool>)> {
         let cacheable = query.len() <= PARSED_DOCUMENT_BYTES;
         // A poisoned cache only means a panic elsewhere: parse afresh.
         if cacheable
             && let Ok(mut parsed) = self.parsed.lock()
-            && let Some(document) = parsed.get(query)
+            && let Some(entry) = parsed.get(query)
         {
-            return Ok(document.clone());
+            return Ok((entry.document.clone(), Some(entry.valid)));
         }
         let document = async_graphql::parser::parse_query(query)
             .map_err(|error| with_code(error.into(), code::GRAPHQL_PARSE_FAILED))?;
         if cacheable && let Ok(mut parsed) = self.parsed.lock() {
-            parsed.put(query.to_owned(), document.clone());
+            parsed.put(
+                query.to_owned(),
+                Parsed {
+                    document: document.clone(),
+                    valid: false,
+                },
+            );
+            return Ok((document, Some(false)));
         }
-        Ok(document)
+        Ok((document, None))
     }
+}
+
+/// A cached parse.
+struct Parsed {
+    document: ExecutableDocument,
+    /// The strict engine answered it once without any error.
+    valid: bool,
+}
+
+/// A request ready for the engine.
+struct Admitted {
+    request: Request,
+    validated: Validated,
+}
+
+/// Whether the engine needs to validate the request's document.
+enum Validated {
+    /// Validated before, and the request's variables fit
+    /// ([`super::validated`]).
+    Already,
+    /// Cached but not validated yet: the text to mark once the strict
+    /// engine answers without an error.
+    Unknown(String),
+    /// Not cached, or variables missing or not of the simple kinds.
+    No,
 }
 
 /// One operation's answer, in JSON, with what the HTTP layer needs to know

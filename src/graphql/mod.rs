@@ -23,6 +23,7 @@ pub mod query;
 pub mod search;
 pub mod subscription;
 pub mod types;
+pub mod validated;
 
 use std::sync::Arc;
 
@@ -117,22 +118,32 @@ pub fn build_schema(state: AppState, limits: SchemaLimits) -> Executor {
         }),
         trusted: Arc::clone(&state.trusted_documents),
     };
-    let builder = schema_builder()
-        .data(cursor::CursorKey::for_config(&state.config))
-        .data(state)
-        .limit_depth(limits.max_depth);
-    // Spans for the operation's parse, validation and fields, only when
-    // traces are exported: an extension sends every field through its
-    // hooks, which costs on every request.
-    let schema = if crate::telemetry::enabled() {
-        builder
-            .extension(async_graphql::extensions::Tracing)
-            .finish()
-    } else {
-        builder.finish()
+    // Two engines over the same resolvers and data: one validating every
+    // document, one for documents validated already (`validated`).
+    let engine = |mode: async_graphql::ValidationMode| {
+        let builder = schema_builder()
+            .data(cursor::CursorKey::for_config(&state.config))
+            .data(state.clone())
+            .limit_depth(limits.max_depth)
+            .validation_mode(mode);
+        // Spans for the operation's parse, validation and fields, only
+        // when traces are exported: an extension sends every field through
+        // its hooks, which costs on every request.
+        if crate::telemetry::enabled() {
+            builder
+                .extension(async_graphql::extensions::Tracing)
+                .finish()
+        } else {
+            builder.finish()
+        }
     };
+    let schema = engine(async_graphql::ValidationMode::Strict);
+    let validated = engine(async_graphql::ValidationMode::Fast);
+    let skipped = state.validation_skipped.clone();
     Executor::new(
         schema,
+        validated,
+        skipped,
         budget::DocumentBudget(budget),
         document_rules::DocumentRules {
             max_aliases: limits.max_aliases,

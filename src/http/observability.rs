@@ -269,6 +269,8 @@ pub async fn metrics_endpoint(State(state): State<HttpState>) -> Response {
         pool.connections.saturating_sub(pool.idle_connections),
     ));
     metrics::gauge!("db_pool_max").set(f64::from(db.max_connections));
+    metrics::counter!("graphql_validation_skipped_total")
+        .absolute(state.app.validation_skipped.get());
     handle.run_upkeep();
     (
         [(

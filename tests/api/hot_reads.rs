@@ -344,3 +344,54 @@ async fn seed_writes_the_kit_content_and_analyzes() {
     assert_eq!(report.replaced, 30);
     assert_eq!(app.count("SELECT count(*) AS n FROM badges").await, 90);
 }
+
+/// A document the strict engine answered once without an error is not
+/// validated again while its variables are given and of the simple kinds;
+/// a wrong, null or missing variable still goes through validation and is
+/// refused exactly as on a document never seen.
+#[tokio::test]
+async fn a_document_validated_once_is_not_validated_again_and_bad_variables_are_still_refused() {
+    let app = TestApp::spawn().await;
+    app.create_badge("ada", "Starter").await;
+    let skipped = || app.state.validation_skipped.get();
+    const DOC: &str =
+        "query Warm($id: ID!) { user(authUserId: $id) { authUserId badges { name } } }";
+    let bad_values = [json!({ "id": 4.5 }), json!({ "id": null }), json!({})];
+
+    // Never answered without an error yet: every request validates.
+    let mut cold = Vec::new();
+    for variables in &bad_values {
+        let response = app.graphql(DOC, variables.clone(), None).await;
+        assert!(response.error_code().is_some(), "{variables}: refused");
+        cold.push(response.body.clone());
+    }
+    assert_eq!(skipped(), 0);
+
+    let first = app.graphql(DOC, json!({ "id": "ada" }), None).await;
+    assert_eq!(skipped(), 0, "the first good answer is validated");
+    let second = app.graphql(DOC, json!({ "id": "ada" }), None).await;
+    assert_eq!(skipped(), 1, "the second is not");
+    assert_eq!(first.body, second.body);
+    assert_eq!(second.ok()["user"]["badges"][0]["name"], "Starter");
+    let by_number = app.graphql(DOC, json!({ "id": 7 }), None).await;
+    assert_eq!(by_number.ok()["user"], Value::Null, "an ID may be a number");
+    assert_eq!(skipped(), 2);
+
+    // The same wrong variables, the same refusals, through validation.
+    for (variables, cold) in bad_values.iter().zip(&cold) {
+        let response = app.graphql(DOC, variables.clone(), None).await;
+        assert_eq!(&response.body, cold, "{variables}");
+    }
+    assert_eq!(skipped(), 2);
+
+    // An answer with an error marks nothing: the next request validates.
+    const ODD: &str = "query Odd($id: ID!) { user(authUserId: $id) { authUserId } }";
+    for _ in 0..2 {
+        let response = app.graphql(ODD, json!({ "id": "not an id!" }), None).await;
+        assert_eq!(response.error_code(), Some("BAD_USER_INPUT"));
+    }
+    app.graphql(ODD, json!({ "id": "ada" }), None).await.ok();
+    assert_eq!(skipped(), 2);
+    app.graphql(ODD, json!({ "id": "ada" }), None).await.ok();
+    assert_eq!(skipped(), 3);
+}

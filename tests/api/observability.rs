@@ -66,6 +66,7 @@ async fn metrics_show_requests_latency_errors_pool_and_event_counters() {
         "db_pool_idle",
         "db_pool_in_use",
         "db_pool_max",
+        "graphql_validation_skipped_total",
         "events_consumed_total",
         "events_dead_lettered_total",
     ] {
