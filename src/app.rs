@@ -5,6 +5,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::auth::TokenVerifier;
 use crate::clients::auth_service::AuthServiceClient;
@@ -37,7 +38,7 @@ pub struct AppStateInner {
     /// Redis, when `REDIS_URL` is set: rate limits and APQ shared by replicas.
     pub shared: Option<SharedState>,
     /// GraphQL requests whose document was not validated again.
-    pub validation_skipped: crate::graphql::validated::ValidationSkipped,
+    pub validation_skipped: ValidationSkipped,
 }
 
 impl Deref for AppState {
@@ -56,5 +57,20 @@ impl AppState {
     /// A pooled connection; `SERVICE_UNAVAILABLE` when none can be had.
     pub async fn conn(&self) -> AppResult<PooledConnection<'_>> {
         Ok(self.db.pool.get().await?)
+    }
+}
+
+/// How many requests the executor ran without validating their document
+/// again (`graphql_validation_skipped_total` on `/metrics`).
+#[derive(Debug, Clone, Default)]
+pub struct ValidationSkipped(Arc<AtomicU64>);
+
+impl ValidationSkipped {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn count(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -120,12 +120,13 @@ async fn find_one_with_lists(
     badges: bool,
     goals: bool,
 ) -> QueryResult<Option<UserWithLists>> {
-    let row: Option<(
+    type Row = (
         AuthUserRow,
         ProfileRow,
         Option<Rows<BadgeRow>>,
         Option<Rows<GoalRow>>,
-    )> = auth_users::table
+    );
+    let row: Option<Row> = auth_users::table
         .inner_join(profiles::table)
         .filter(auth_users::auth_user_id.eq(id))
         .select((

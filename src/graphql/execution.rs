@@ -31,11 +31,12 @@ use async_graphql::{BatchRequest, Request, Response, ServerResult};
 use futures::stream::{BoxStream, FuturesOrdered, StreamExt};
 use lru::LruCache;
 
+use crate::app::ValidationSkipped;
 use crate::error::code;
 use crate::graphql::budget::{DocumentBudget, request_budget};
 use crate::graphql::document_rules::DocumentRules;
 use crate::graphql::persisted::PersistedDocuments;
-use crate::graphql::validated::{ValidationSkipped, variables_fit};
+use crate::graphql::validated::variables_fit;
 use crate::graphql::{AppSchema, absent_variables, assign_codes, with_code};
 
 /// The same checks for every transport that takes async-graphql's

@@ -21,27 +21,9 @@
 //! Everything else goes to the strict engine, so a wrong or missing
 //! variable is refused exactly as before, with the same error.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use async_graphql::Variables;
 use async_graphql::parser::types::{BaseType, DocumentOperations, ExecutableDocument, Type};
 use async_graphql_value::ConstValue;
-
-/// How many requests the executor ran without validating their document
-/// again (`graphql_validation_skipped_total` on `/metrics`).
-#[derive(Debug, Clone, Default)]
-pub struct ValidationSkipped(Arc<AtomicU64>);
-
-impl ValidationSkipped {
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn count(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 /// Whether every variable `document` defines is given in `variables`, with
 /// a value that [`fits`] its type.
