@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::db::badges::BadgeRow;
 use crate::db::goals::GoalRow;
+use crate::db::group_by_user;
 use crate::db::lists::{ListOfUser, Rows};
 use crate::db::profiles::ProfileRow;
 use crate::domain::AuthUserId;
@@ -93,8 +94,12 @@ pub async fn find_many_with_lists(
     // Polled together: one round trip on one connection.
     let (records, mut badge_rows, mut goal_rows) = futures::try_join!(
         find_many(shared, ids),
-        read_if(badges, crate::db::badges::for_users(shared, ids)),
-        read_if(goals, crate::db::goals::for_users(shared, ids)),
+        read_if(badges, crate::db::badges::for_users(shared, ids), |row| {
+            &row.auth_user_id
+        }),
+        read_if(goals, crate::db::goals::for_users(shared, ids), |row| {
+            &row.auth_user_id
+        }),
     )?;
     Ok(records
         .into_iter()
@@ -149,35 +154,15 @@ async fn find_one_with_lists(
 
 /// Runs `read` when `wanted` and groups its rows by user, else yields
 /// nothing.
-async fn read_if<R: HasOwner>(
+async fn read_if<R>(
     wanted: bool,
     read: impl Future<Output = QueryResult<Vec<R>>>,
+    user_of: impl Fn(&R) -> &AuthUserId,
 ) -> QueryResult<Option<HashMap<AuthUserId, Vec<R>>>> {
     if !wanted {
         return Ok(None);
     }
-    let mut grouped: HashMap<AuthUserId, Vec<R>> = HashMap::new();
-    for row in read.await? {
-        grouped.entry(row.owner().clone()).or_default().push(row);
-    }
-    Ok(Some(grouped))
-}
-
-/// A row that belongs to one user.
-trait HasOwner {
-    fn owner(&self) -> &AuthUserId;
-}
-
-impl HasOwner for BadgeRow {
-    fn owner(&self) -> &AuthUserId {
-        &self.auth_user_id
-    }
-}
-
-impl HasOwner for GoalRow {
-    fn owner(&self) -> &AuthUserId {
-        &self.auth_user_id
-    }
+    Ok(Some(group_by_user(read.await?, user_of)))
 }
 
 /// Whether the service holds a reference row for `id`.

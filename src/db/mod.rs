@@ -27,6 +27,7 @@ pub mod search;
 pub mod seed;
 pub mod stats;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,6 +45,20 @@ use futures::FutureExt;
 use secrecy::ExposeSecret;
 
 use crate::config::DatabaseConfig;
+use crate::domain::AuthUserId;
+
+/// Groups rows by their user id (a batch read for several users, split
+/// back per user).
+pub fn group_by_user<T>(
+    rows: Vec<T>,
+    user_of: impl Fn(&T) -> &AuthUserId,
+) -> HashMap<AuthUserId, Vec<T>> {
+    let mut grouped: HashMap<AuthUserId, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(user_of(&row).clone()).or_default().push(row);
+    }
+    grouped
+}
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

@@ -225,6 +225,7 @@ impl Executor {
     /// documents that parse, and are at most [`PARSED_DOCUMENT_BYTES`]
     /// long, are kept: the cache stays small however many distinct
     /// documents arrive.
+    ///
     /// With the document, whether it passed the strict engine before
     /// (`None`: not cached, too long).
     fn parse(&self, query: &str) -> ServerResult<(ExecutableDocument, Option<bool>)> {

@@ -21,7 +21,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::db::auth_users::UserRecord;
 use crate::db::{
-    self, Pool, activity::ActivityRow, badges::BadgeRow, goals::GoalRow, stats::StatsRow,
+    self, Pool, activity::ActivityRow, badges::BadgeRow, goals::GoalRow, group_by_user,
+    stats::StatsRow,
 };
 use crate::domain::AuthUserId;
 use crate::error::AppError;
@@ -123,18 +124,6 @@ fn key_strs(keys: &[AuthUserId]) -> Vec<&str> {
     keys.iter().map(AuthUserId::as_str).collect()
 }
 
-/// Groups rows by their user id.
-fn group_by_user<T>(
-    rows: Vec<T>,
-    user_of: impl Fn(&T) -> &AuthUserId,
-) -> HashMap<AuthUserId, Vec<T>> {
-    let mut grouped: HashMap<AuthUserId, Vec<T>> = HashMap::new();
-    for row in rows {
-        grouped.entry(user_of(&row).clone()).or_default().push(row);
-    }
-    grouped
-}
-
 /// Known users (reference row + profile) by id, and the lists the
 /// request wants with them (see [`Loaders::want_lists`]).
 pub struct UsersById {
@@ -163,24 +152,19 @@ impl Loader<AuthUserId> for UsersById {
         .await?;
         drop(conn);
         let mut records = HashMap::with_capacity(users.len());
-        let mut badges = want_badges.then(HashMap::new);
-        let mut goals = want_goals.then(HashMap::new);
+        let (mut badges, mut goals) = (HashMap::new(), HashMap::new());
         for user in users {
             let id = user.record.auth.auth_user_id.clone();
-            if let (Some(map), Some(rows)) = (badges.as_mut(), user.badges) {
-                map.insert(id.clone(), rows);
+            if let Some(rows) = user.badges {
+                badges.insert(id.clone(), rows);
             }
-            if let (Some(map), Some(rows)) = (goals.as_mut(), user.goals) {
-                map.insert(id.clone(), rows);
+            if let Some(rows) = user.goals {
+                goals.insert(id.clone(), rows);
             }
             records.insert(id, Arc::new(user.record));
         }
-        if let Some(map) = badges {
-            stash(&self.prefetched.badges, map);
-        }
-        if let Some(map) = goals {
-            stash(&self.prefetched.goals, map);
-        }
+        stash(&self.prefetched.badges, badges);
+        stash(&self.prefetched.goals, goals);
         Ok(records)
     }
 }
